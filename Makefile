@@ -1,0 +1,45 @@
+# Every target works on a machine that has only python3 and pip: the first one run installs
+# uv into .tools/ and builds .venv/ from uv.lock.
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --locked
+# The oldest releases the libraries claim to support (pyproject.toml) and are tested against.
+OLDEST := --with-requirements tests/oldest-requirements.txt
+
+.PHONY: test lint unit oldest demo lib-record clean
+
+test: lint unit oldest
+
+lint: .venv/.synced
+	$(RUN) ruff check
+	$(RUN) ruff format --check
+	$(RUN) codespell
+	$(RUN) pyright
+
+unit: .venv/.synced
+	$(RUN) coverage erase
+	$(RUN) coverage run -m pytest
+	$(RUN) coverage report
+
+oldest: .venv/.synced
+	$(RUN) $(OLDEST) pytest tests/unit tests/demo -p no:cacheprovider -q
+
+demo: .venv/.synced
+	$(RUN) python -m demo
+
+# After raising a library's LIBPATCH by one, record its new content hash.
+lib-record: .venv/.synced
+	$(RUN) python -m tests.metadata.librecord
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked
+	touch $@
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+clean:
+	rm -rf .venv $(TOOLS) .coverage .pytest_cache .ruff_cache
