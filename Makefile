@@ -5,8 +5,10 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --locked
-# The oldest releases the libraries claim to support (pyproject.toml) and are tested against.
-OLDEST := --with-requirements tests/oldest-requirements.txt
+# The oldest releases the libraries claim to support (pyproject.toml) are tested in an
+# environment of their own, without charmcraft, whose stack needs a newer pydantic.
+OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint \
+	--with-requirements tests/oldest-requirements.txt
 
 .PHONY: test lint unit oldest demo lib-record clean
 
@@ -24,7 +26,7 @@ unit: .venv/.synced
 	$(RUN) coverage report
 
 oldest: .venv/.synced
-	$(RUN) $(OLDEST) pytest tests/unit tests/demo -p no:cacheprovider -q
+	$(OLDEST) pytest tests/unit tests/demo -p no:cacheprovider -q
 
 demo: .venv/.synced
 	$(RUN) python -m demo
@@ -42,4 +44,4 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv $(TOOLS) .coverage .pytest_cache .ruff_cache
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache
