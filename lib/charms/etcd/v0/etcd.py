@@ -1,5 +1,5 @@
 # Copyright 2026 The legacy-interfaces authors.
-# See LICENSE file for licensing details.
+# SPDX-License-Identifier: Apache-2.0
 """Wire-compatible `ops` library for the legacy `etcd` interface.
 
 An `ops` replacement for the reactive `interface-etcd` layer. A charm that uses it keeps
@@ -74,6 +74,11 @@ class EtcdCharm(ops.CharmBase):
         self.db.set_client_credentials(key_pem, cert_pem, ca_pem)
 ```
 
+What the charm sets is kept in the unit's stored state, so it survives restarts and reaches
+relations that join later. Only the parts that were set are written: keys a legacy build of
+the charm wrote stay until replaced. `clear_connection_string()` and
+`clear_client_credentials()` withdraw a part from every relation.
+
 ## Events
 
 Each event fires when its state becomes true, or when its payload changes; never twice for
@@ -120,9 +125,11 @@ A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain string
 ## Errors
 
 - Malformed remote data never raises: the unit's data is skipped, a WARNING names the
-  relation, unit and fields (never a value), and `malformed_units()` lists it.
-- Bad input from the charm (an empty or malformed connection string, a value that is not
-  PEM) raises `ValueError` before anything is written. Messages never contain a value.
+  relation, unit and fields (never a value), and `malformed_units()` lists it. IPv6 hosts are
+  read with or without brackets (the legacy etcd charm writes them without).
+- Bad input from the charm (an empty or malformed connection string, an IPv6 host without
+  brackets, a version that is not one, a value that is not PEM of the right kind) raises
+  `ValueError` before anything is written or stored. Messages never contain a value.
 - `save_client_credentials()` raises `EtcdCredentialsUnavailableError`, and touches no file,
   when the credentials are not all published.
 
@@ -134,6 +141,7 @@ A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain string
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -169,7 +177,8 @@ _MAX_CONNECTION_STRING = 16 * 1024
 _MAX_VERSION = 64
 _MAX_PEM = 256 * 1024
 
-_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+~_-]*")
+# A digit first (an optional "v" aside), so that "None" and "null" are refused.
+_VERSION = re.compile(r"v?[0-9][0-9A-Za-z.+~_-]*")
 # One or more PEM blocks; the body is anything that is not another boundary line, so that
 # legacy encrypted keys with "Proc-Type:" headers still pass.
 _PEM = re.compile(
@@ -177,6 +186,7 @@ _PEM = re.compile(
     r"(?:(?!-----)[\s\S])+?"
     r"-----END (?P=label)-----\s*)+"
 )
+_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 
 
 # --- Wire codec: every etcd key is raw -----------------------------------------------------
@@ -186,11 +196,10 @@ def _decode_raw(value: str) -> str:
     """Read a raw value, also accepting one that a legacy build JSON-quoted."""
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         try:
-            decoded = json.loads(value)
+            # JSON text that starts and ends with a quote can only be a string.
+            return str(json.loads(value))
         except ValueError:
             return value
-        if isinstance(decoded, str):
-            return decoded
     return value
 
 
@@ -203,7 +212,14 @@ def _encode_raw(value: Any) -> str:
 # Messages name what is wrong and never echo the value: it may be a private key.
 
 
+def _check_length(value: str, limit: int) -> None:
+    # Checked before any parsing, so a huge value costs no more than its length.
+    if len(value) > limit:
+        raise ValueError(f"is longer than {limit} characters")
+
+
 def _check_connection_string(value: str) -> str:
+    _check_length(value, _MAX_CONNECTION_STRING)
     if not value:
         raise ValueError("must not be empty")
     if any(char.isspace() for char in value):
@@ -215,7 +231,7 @@ def _check_connection_string(value: str) -> str:
 
 def _check_client_url(url: str) -> None:
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(_bracket_bare_ipv6(url))
         port = parts.port  # parsing the port is what validates it
     except ValueError:
         raise ValueError("holds a URL that cannot be parsed") from None
@@ -224,13 +240,31 @@ def _check_client_url(url: str) -> None:
     del port
 
 
+def _bracket_bare_ipv6(url: str) -> str:
+    """Put brackets around an IPv6 host written without them, so that the URL parses.
+
+    The legacy etcd charm formats `scheme://address:port` whatever the address, so an IPv6
+    unit publishes `https://fd00::1:2379`; readers must accept it. Our provider does not
+    write it (see `EtcdProvides.set_connection_string`).
+    """
+    scheme, separator, authority = url.partition("://")
+    host, _, port = authority.rpartition(":")
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return url
+    return f"{scheme}{separator}[{host}]:{port}"
+
+
 def _check_version(value: str) -> str:
+    _check_length(value, _MAX_VERSION)
     if not _VERSION.fullmatch(value):
         raise ValueError("must be a version such as 3.5.16")
     return value
 
 
 def _check_pem(value: str, label_suffix: str) -> str:
+    _check_length(value, _MAX_PEM)
     match = _PEM.fullmatch(value)
     if match is None:
         raise ValueError("is not PEM text")
@@ -244,15 +278,28 @@ def _check_private_key(value: str) -> str:
 
 
 def _check_certificate(value: str) -> str:
-    return _check_pem(value, "CERTIFICATE")
+    _check_pem(value, "CERTIFICATE")
+    # A bundle may hold several certificates, but nothing else: a private key put in front of
+    # a certificate would otherwise pass, and certificates are not hidden from reprs.
+    if not all(label.endswith("CERTIFICATE") for label in _PEM_LABEL.findall(value)):
+        raise ValueError("is PEM, but not only CERTIFICATE blocks")
+    return value
 
 
 def _describe(error: pydantic.ValidationError) -> str:
     """Summarise a validation error by field and reason, leaving out the input values."""
     problems = [
-        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        f"{'.'.join(str(part) for part in item['loc'])}: {_reason(item['msg'])}"
+        for item in error.errors()
     ]
     return "; ".join(problems)
+
+
+def _reason(message: str) -> str:
+    # pydantic prefixes the message of a ValueError raised by a validator; charms show these
+    # messages in statuses, where the prefix is noise.
+    prefix = "Value error, "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _fields_of(error: pydantic.ValidationError) -> tuple[str, ...]:
@@ -270,21 +317,12 @@ class _WireModel(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="ignore", frozen=True)
 
 
-# Wire value types: the length bound runs first, so a huge value is refused before parsing.
-ConnectionString = Annotated[
-    str,
-    pydantic.Field(max_length=_MAX_CONNECTION_STRING),
-    pydantic.AfterValidator(_check_connection_string),
-]
-Version = Annotated[
-    str, pydantic.Field(max_length=_MAX_VERSION), pydantic.AfterValidator(_check_version)
-]
-PrivateKeyPem = Annotated[
-    str, pydantic.Field(max_length=_MAX_PEM), pydantic.AfterValidator(_check_private_key)
-]
-CertificatePem = Annotated[
-    str, pydantic.Field(max_length=_MAX_PEM), pydantic.AfterValidator(_check_certificate)
-]
+# Wire value types. Each check bounds the length itself (rather than with Field(max_length))
+# because pydantic 2.0 refuses a Field both in Annotated and as a default.
+ConnectionString = Annotated[str, pydantic.AfterValidator(_check_connection_string)]
+Version = Annotated[str, pydantic.AfterValidator(_check_version)]
+PrivateKeyPem = Annotated[str, pydantic.AfterValidator(_check_private_key)]
+CertificatePem = Annotated[str, pydantic.AfterValidator(_check_certificate)]
 
 
 class EtcdConnection(_WireModel):
@@ -531,8 +569,15 @@ def _unit_number(unit: ops.Unit) -> int:
 
 
 def _remote_units(relation: ops.Relation, departing: ops.Unit | None = None) -> list[ops.Unit]:
-    """The remote units in unit-number order, so that "the first unit with a value" is stable."""
-    return sorted((unit for unit in relation.units if unit != departing), key=_unit_number)
+    """The remote units in unit-number order, so that "the first unit with a value" is stable.
+
+    A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
+    the departing unit in `relation.units` but not in `relation.data`.
+    """
+    return sorted(
+        (unit for unit in relation.units if unit != departing and unit in relation.data),
+        key=_unit_number,
+    )
 
 
 def _digest(model: pydantic.BaseModel) -> str:
@@ -810,6 +855,10 @@ class EtcdProvides(ops.Object):
         )
         if connection.connection_string is None:
             raise ValueError("connection_string: must not be None")
+        if any(_bracket_bare_ipv6(url) != url for url in connection_string.split(",")):
+            raise ValueError(
+                "connection_string: put IPv6 hosts in brackets, like https://[fd00::1]:2379"
+            )
         self._stored.connection = connection.model_dump(exclude_none=True)
         self._publish_everywhere()
 
@@ -827,6 +876,27 @@ class EtcdProvides(ops.Object):
             raise ValueError("client credentials: key, cert and ca are all required")
         self._stored.credentials = credentials.model_dump()
         self._publish_everywhere()
+
+    def clear_connection_string(self) -> None:
+        """Withdraw the connection string and version from every relation of the endpoint.
+
+        Clients become unavailable. This also removes values a legacy build wrote.
+        """
+        self._stored.connection = {}
+        self._withdraw_everywhere(EtcdConnection())
+
+    def clear_client_credentials(self) -> None:
+        """Withdraw the three client credentials from every relation of the endpoint.
+
+        Clients stop being TLS-available. This also removes values a legacy build wrote.
+        """
+        self._stored.credentials = {}
+        self._withdraw_everywhere(EtcdClientCredentials())
+
+    def _withdraw_everywhere(self, empty_part: pydantic.BaseModel) -> None:
+        # Every field of an empty part is None, which the encoder turns into a deletion.
+        for relation in self.relations:
+            relation.save(empty_part, self.model.unit, encoder=_encode_raw)
 
     def _publish_everywhere(self) -> None:
         for relation in self.relations:

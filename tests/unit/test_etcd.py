@@ -1,0 +1,1754 @@
+"""Unit tests for `charms.etcd.v0.etcd`: wire bytes, events, queries and error handling.
+
+Both roles run in `ops.testing`. `ClientCharm` requires `etcd` and records every library
+event as its observer sees it; `EtcdCharm` provides `db` and publishes through
+`EtcdProvides`. A `Session` runs hooks one after another, each starting from the state the
+previous one left, so that stored state carries over as it does in a deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import logging
+import os
+import stat
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import ops
+import pytest
+from ops import testing
+
+from charms.etcd.v0.etcd import (
+    EtcdAvailable,
+    EtcdClientConnected,
+    EtcdClientCredentials,
+    EtcdClientDisconnected,
+    EtcdConnected,
+    EtcdCredentialsUnavailableError,
+    EtcdDisconnected,
+    EtcdProviderData,
+    EtcdProvides,
+    EtcdRequires,
+    EtcdTlsAvailable,
+    EtcdTlsUnavailable,
+    EtcdUnavailable,
+    MalformedUnit,
+)
+
+T = TypeVar("T")
+
+# --- Test data -----------------------------------------------------------------------------
+
+
+def make_pem(label: str, seed: str, size: int = 180) -> str:
+    """PEM-shaped text: base64 of `size` bytes built from `seed`, 64 characters a line."""
+    body = base64.b64encode((seed.encode() * size)[:size]).decode()
+    lines = [body[start : start + 64] for start in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+
+CONNECTION = "https://10.0.0.5:2379,https://10.0.0.6:2379"
+VERSION = "3.5.16"
+KEY = make_pem("PRIVATE KEY", "etcd client key, the one that counts")
+CERT = make_pem("CERTIFICATE", "etcd client certificate")
+CA = make_pem("CERTIFICATE", "etcd certificate authority")
+
+# A second, different set, for changes and for the unit that should be ignored.
+OTHER_CONNECTION = "https://[fd00::7]:2379"
+OTHER_VERSION = "3.4.22"
+OTHER_KEY = make_pem("RSA PRIVATE KEY", "another unit's client key")
+OTHER_CERT = make_pem("CERTIFICATE", "another unit's client certificate")
+OTHER_CA = make_pem("CERTIFICATE", "another unit's certificate authority")
+
+MIB = 1024 * 1024
+HUGE_KEY = make_pem("PRIVATE KEY", "a private key of a mebibyte", size=MIB)
+HUGE_CA = make_pem("CERTIFICATE", "a CA bundle of a mebibyte", size=MIB)
+
+SECRET_LINES = frozenset(
+    line for key in (KEY, OTHER_KEY, HUGE_KEY) for line in key.splitlines()[1:-1]
+)
+"""Every body line of every private key used here: any one of them in a text is a leak."""
+
+
+def leaked(text: str) -> list[str]:
+    """The lines of private keys that `text` contains."""
+    return sorted(line for line in SECRET_LINES if line in text)
+
+
+JUJU_DEFAULTS = dict(testing.Relation("any").local_unit_data)
+"""What Juju itself puts in every unit databag."""
+
+
+def etcd_unit(**data: str) -> dict[str, str]:
+    """A remote unit databag: Juju's automatic keys plus `data`."""
+    return {**JUJU_DEFAULTS, **data}
+
+
+def published(**overrides: str | None) -> dict[str, str]:
+    """The databag of a legacy etcd unit that published everything; None leaves a key out."""
+    data: dict[str, str | None] = {
+        "connection_string": CONNECTION,
+        "version": VERSION,
+        "client_key": KEY,
+        "client_cert": CERT,
+        "client_ca": CA,
+        **overrides,
+    }
+    return etcd_unit(**{key: value for key, value in data.items() if value is not None})
+
+
+def other_published(**overrides: str | None) -> dict[str, str]:
+    """Like `published`, with the second set of values."""
+    other: dict[str, str | None] = {
+        "connection_string": OTHER_CONNECTION,
+        "version": OTHER_VERSION,
+        "client_key": OTHER_KEY,
+        "client_cert": OTHER_CERT,
+        "client_ca": OTHER_CA,
+    }
+    return published(**{**other, **overrides})
+
+
+WITHOUT_CREDENTIALS = {"client_key": None, "client_cert": None, "client_ca": None}
+
+
+def etcd_relation(
+    units: dict[int, dict[str, str]], relation_id: int | None = None
+) -> testing.Relation:
+    """A relation of the client's `etcd` endpoint to the etcd application."""
+    if relation_id is None:
+        return testing.Relation(
+            "etcd", interface="etcd", remote_app_name="etcd", remote_units_data=units
+        )
+    return testing.Relation(
+        "etcd", interface="etcd", id=relation_id, remote_app_name="etcd", remote_units_data=units
+    )
+
+
+def client_relation(
+    units: Iterable[int] = (0,), *, local: dict[str, str] | None = None
+) -> testing.Relation:
+    """A relation of the etcd charm's `db` endpoint to a client application."""
+    return testing.Relation(
+        "db",
+        interface="etcd",
+        remote_app_name="kube-apiserver",
+        remote_units_data={unit: dict(JUJU_DEFAULTS) for unit in units},
+        local_unit_data=dict(JUJU_DEFAULTS) if local is None else local,
+    )
+
+
+# --- Test charms ---------------------------------------------------------------------------
+
+Seen = tuple[Any, ...]
+"""An event as a test sees it: class name, relation id, then the payload."""
+
+LIBRARY_EVENTS = (
+    EtcdConnected,
+    EtcdAvailable,
+    EtcdTlsAvailable,
+    EtcdTlsUnavailable,
+    EtcdUnavailable,
+    EtcdDisconnected,
+    EtcdClientConnected,
+    EtcdClientDisconnected,
+)
+
+
+def describe(event: ops.EventBase) -> Seen:
+    assert isinstance(event, LIBRARY_EVENTS)
+    name = type(event).__name__
+    if isinstance(event, EtcdAvailable):
+        return (name, event.relation.id, event.connection_string, event.version)
+    if isinstance(event, EtcdTlsAvailable):
+        return (name, event.relation.id, event.client_key, event.client_cert, event.client_ca)
+    return (name, event.relation.id)
+
+
+class ClientCharm(ops.CharmBase):
+    """Requires `etcd`; records each library event, and defers the kinds config names."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.etcd = EtcdRequires(self)
+        self.seen: list[Seen] = []
+        for event in (
+            self.etcd.on.connected,
+            self.etcd.on.available,
+            self.etcd.on.tls_available,
+            self.etcd.on.tls_unavailable,
+            self.etcd.on.unavailable,
+            self.etcd.on.disconnected,
+        ):
+            framework.observe(event, self._record)
+
+    def _record(self, event: ops.EventBase) -> None:
+        self.seen.append(describe(event))
+        if event.handle.kind in str(self.config["defer"]).split(","):
+            event.defer()
+
+
+class EtcdCharm(ops.CharmBase):
+    """Provides `db`; records the library's events. Tests publish through `self.db`."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.db = EtcdProvides(self)
+        self.seen: list[Seen] = []
+        framework.observe(self.db.on.connected, self._record)
+        framework.observe(self.db.on.disconnected, self._record)
+
+    def _record(self, event: ops.EventBase) -> None:
+        self.seen.append(describe(event))
+
+
+CLIENT_META = {"name": "etcd-client", "requires": {"etcd": {"interface": "etcd"}}}
+CLIENT_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
+ETCD_META = {"name": "etcd", "provides": {"db": {"interface": "etcd"}}}
+
+
+def client_context(**kwargs: Any) -> testing.Context[ClientCharm]:
+    return testing.Context(ClientCharm, meta=CLIENT_META, config=CLIENT_CONFIG, **kwargs)
+
+
+def etcd_context(**kwargs: Any) -> testing.Context[EtcdCharm]:
+    return testing.Context(EtcdCharm, meta=ETCD_META, **kwargs)
+
+
+def library_events(ctx: testing.Context[Any]) -> list[Seen]:
+    """The library events of the context's runs so far, which are then forgotten."""
+    seen = [describe(event) for event in ctx.emitted_events if isinstance(event, LIBRARY_EVENTS)]
+    ctx.emitted_events.clear()
+    return seen
+
+
+class Session:
+    """Hooks run one after another on one unit, each from the state the previous one left."""
+
+    def __init__(self, ctx: testing.Context[Any], state: testing.State):
+        self.ctx = ctx
+        self.state = state
+
+    def relation(self, relation_id: int) -> testing.Relation:
+        relation = self.state.get_relation(relation_id)
+        assert isinstance(relation, testing.Relation)
+        return relation
+
+    def set_units(self, relation_id: int, units: Mapping[int, Mapping[str, str]]) -> None:
+        """Replace what the remote units of a relation have published."""
+        data = {unit: dict(databag) for unit, databag in units.items()}
+        relation = dataclasses.replace(self.relation(relation_id), remote_units_data=data)
+        others = [other for other in self.state.relations if other.id != relation_id]
+        self.state = dataclasses.replace(self.state, relations=[*others, relation])
+
+    def run(self, event: Any) -> list[Seen]:
+        """Run one hook; return the library events it emitted."""
+        library_events(self.ctx)  # forget those of earlier runs
+        self.state = self.ctx.run(event, self.state)
+        return library_events(self.ctx)
+
+    def joined(self, relation_id: int, unit: int) -> list[Seen]:
+        return self.run(self.ctx.on.relation_joined(self.relation(relation_id), remote_unit=unit))
+
+    def changed(
+        self, relation_id: int, units: dict[int, dict[str, str]] | None = None
+    ) -> list[Seen]:
+        """relation-changed, after the remote units published `units` if given."""
+        if units is not None:
+            self.set_units(relation_id, units)
+        relation = self.relation(relation_id)
+        remote_unit = min(relation.remote_units_data, default=0)
+        return self.run(self.ctx.on.relation_changed(relation, remote_unit=remote_unit))
+
+    def departed(self, relation_id: int, unit: int, *, still_listed: bool = False) -> list[Seen]:
+        """relation-departed of a remote unit.
+
+        Juju no longer lists the departing unit (the default); `still_listed` keeps it in the
+        relation, as some Juju versions and tools do, so that the library must leave it out.
+        """
+        if not still_listed:
+            units = dict(self.relation(relation_id).remote_units_data)
+            del units[unit]
+            self.set_units(relation_id, units)
+        event = self.ctx.on.relation_departed(
+            self.relation(relation_id), remote_unit=unit, departing_unit=unit
+        )
+        return self.run(event)
+
+    def broken(self, relation_id: int) -> list[Seen]:
+        return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
+
+
+def ask(state: testing.State, question: Callable[[EtcdRequires], T]) -> T:
+    """Ask the requirer something inside a hook run on `state`."""
+    ctx = client_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        answer = question(mgr.charm.etcd)
+        mgr.run()
+    return answer
+
+
+def publish(
+    state: testing.State,
+    *,
+    connection: tuple[str, str | None] | None = None,
+    credentials: tuple[str, str, str] | None = None,
+) -> testing.State:
+    """Run a hook in which the etcd charm sets the connection and/or the credentials."""
+    ctx = etcd_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        if connection is not None:
+            mgr.charm.db.set_connection_string(*connection)
+        if credentials is not None:
+            mgr.charm.db.set_client_credentials(*credentials)
+        return mgr.run()
+
+
+def local_data(state: testing.State, relation: testing.Relation) -> dict[str, str]:
+    return dict(state.get_relation(relation.id).local_unit_data)
+
+
+def connected(relation_id: int) -> Seen:
+    return ("EtcdConnected", relation_id)
+
+
+def available(
+    relation_id: int, connection: str = CONNECTION, version: str | None = VERSION
+) -> Seen:
+    return ("EtcdAvailable", relation_id, connection, version)
+
+
+def tls_available(relation_id: int, key: str = KEY, cert: str = CERT, ca: str = CA) -> Seen:
+    return ("EtcdTlsAvailable", relation_id, key, cert, ca)
+
+
+def tls_unavailable(relation_id: int) -> Seen:
+    return ("EtcdTlsUnavailable", relation_id)
+
+
+def unavailable(relation_id: int) -> Seen:
+    return ("EtcdUnavailable", relation_id)
+
+
+def disconnected(relation_id: int) -> Seen:
+    return ("EtcdDisconnected", relation_id)
+
+
+def everything(relation_id: int) -> list[Seen]:
+    """The events of a first relation-changed that finds everything published."""
+    return [connected(relation_id), available(relation_id), tls_available(relation_id)]
+
+
+# --- 1. Provider to wire: the exact bytes ---------------------------------------------------
+
+
+def test_juju_puts_exactly_three_keys_in_a_new_unit_databag():
+    # The golden tests below compare whole databags against these defaults.
+    assert set(JUJU_DEFAULTS) == {"egress-subnets", "ingress-address", "private-address"}
+
+
+@pytest.mark.parametrize("leader", [True, False])
+def test_provider_writes_the_raw_legacy_bytes_of_every_key_and_nothing_else(leader: bool):
+    relation = client_relation()
+
+    out = publish(
+        testing.State(leader=leader, relations=[relation]),
+        connection=("https://10.0.0.5:2379,https://10.0.0.6:2379", "3.5.16"),
+        credentials=(KEY, CERT, CA),
+    )
+
+    assert local_data(out, relation) == {
+        **JUJU_DEFAULTS,
+        "connection_string": "https://10.0.0.5:2379,https://10.0.0.6:2379",
+        "version": "3.5.16",
+        "client_key": KEY,
+        "client_cert": CERT,
+        "client_ca": CA,
+    }
+    assert out.get_relation(relation.id).local_app_data == {}
+
+
+def test_provider_leaves_the_version_key_out_when_the_version_is_none():
+    relation = client_relation()
+
+    out = publish(testing.State(relations=[relation]), connection=(CONNECTION, None))
+
+    assert local_data(out, relation) == {**JUJU_DEFAULTS, "connection_string": CONNECTION}
+
+
+def test_provider_removes_the_version_key_when_the_version_becomes_none():
+    relation = client_relation()
+    state = publish(testing.State(relations=[relation]), connection=(CONNECTION, VERSION))
+    assert local_data(state, relation)["version"] == VERSION
+
+    out = publish(state, connection=(CONNECTION, None))
+
+    assert local_data(out, relation) == {**JUJU_DEFAULTS, "connection_string": CONNECTION}
+    # A relation created afterwards does not get the old version either.
+    later = client_relation()
+    ctx = etcd_context()
+    out = ctx.run(
+        ctx.on.relation_created(later), dataclasses.replace(out, relations=[*out.relations, later])
+    )
+    assert local_data(out, later) == {**JUJU_DEFAULTS, "connection_string": CONNECTION}
+
+
+def test_provider_writes_on_every_relation_of_the_endpoint():
+    relations = [client_relation(), client_relation((0, 1)), client_relation((3,))]
+
+    out = publish(
+        testing.State(relations=relations),
+        connection=(CONNECTION, VERSION),
+        credentials=(KEY, CERT, CA),
+    )
+
+    for relation in relations:
+        assert local_data(out, relation) == published()
+
+
+@pytest.mark.parametrize("leader", [True, False])
+def test_a_relation_created_later_gets_what_was_set_earlier_from_stored_state(leader: bool):
+    first = client_relation()
+    state = publish(
+        testing.State(leader=leader, relations=[first]),
+        connection=(CONNECTION, VERSION),
+        credentials=(KEY, CERT, CA),
+    )
+    later = client_relation()
+    ctx = etcd_context()
+
+    out = ctx.run(
+        ctx.on.relation_created(later),
+        dataclasses.replace(state, relations=[*state.relations, later]),
+    )
+
+    assert local_data(out, later) == published()
+
+
+def test_a_relation_created_later_gets_only_the_parts_that_were_set():
+    state = publish(testing.State(relations=[client_relation()]), connection=(CONNECTION, None))
+    later = client_relation()
+    ctx = etcd_context()
+
+    out = ctx.run(
+        ctx.on.relation_created(later),
+        dataclasses.replace(state, relations=[*state.relations, later]),
+    )
+
+    assert local_data(out, later) == {**JUJU_DEFAULTS, "connection_string": CONNECTION}
+
+
+def test_values_set_while_no_relation_exists_are_written_when_one_is_created():
+    state = publish(testing.State(), connection=(CONNECTION, VERSION), credentials=(KEY, CERT, CA))
+    relation = client_relation()
+    ctx = etcd_context()
+
+    out = ctx.run(
+        ctx.on.relation_created(relation), dataclasses.replace(state, relations=[relation])
+    )
+
+    assert local_data(out, relation) == published()
+
+
+def test_a_relation_created_before_anything_was_set_gets_nothing():
+    relation = client_relation()
+    ctx = etcd_context()
+
+    out = ctx.run(ctx.on.relation_created(relation), testing.State(relations=[relation]))
+
+    assert local_data(out, relation) == JUJU_DEFAULTS
+
+
+def test_setting_the_connection_keeps_credentials_a_legacy_build_wrote():
+    legacy = published(connection_string=None, version=None, client_key=OTHER_KEY)
+    relation = client_relation(local=legacy)
+
+    out = publish(testing.State(relations=[relation]), connection=(CONNECTION, VERSION))
+
+    assert local_data(out, relation) == published(client_key=OTHER_KEY)
+
+
+def test_setting_the_credentials_keeps_a_connection_string_a_legacy_build_wrote():
+    legacy = etcd_unit(connection_string=OTHER_CONNECTION, version=OTHER_VERSION)
+    relation = client_relation(local=legacy)
+
+    out = publish(testing.State(relations=[relation]), credentials=(KEY, CERT, CA))
+
+    assert local_data(out, relation) == published(
+        connection_string=OTHER_CONNECTION, version=OTHER_VERSION
+    )
+
+
+def test_clearing_withdraws_each_part_from_every_relation_including_legacy_values():
+    legacy = etcd_unit(client_key=OTHER_KEY, client_cert=OTHER_CERT, client_ca=OTHER_CA)
+    relations = [client_relation(local=legacy), client_relation()]
+    state = publish(testing.State(relations=relations), connection=(CONNECTION, VERSION))
+    ctx = etcd_context()
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.charm.db.clear_client_credentials()
+        without_credentials = mgr.run()
+    with ctx(ctx.on.update_status(), without_credentials) as mgr:
+        mgr.charm.db.clear_connection_string()
+        cleared = mgr.run()
+
+    for relation in relations:
+        assert local_data(without_credentials, relation) == published(**WITHOUT_CREDENTIALS)
+        assert local_data(cleared, relation) == JUJU_DEFAULTS
+
+
+def test_a_relation_created_after_clearing_gets_nothing_of_the_cleared_part():
+    state = publish(testing.State(), connection=(CONNECTION, VERSION), credentials=(KEY, CERT, CA))
+    ctx = etcd_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.charm.db.clear_connection_string()
+        state = mgr.run()
+    later = client_relation()
+
+    out = ctx.run(ctx.on.relation_created(later), dataclasses.replace(state, relations=[later]))
+
+    assert local_data(out, later) == published(connection_string=None, version=None)
+
+
+def test_new_values_replace_old_ones_on_every_relation():
+    relations = [client_relation(), client_relation()]
+    state = publish(
+        testing.State(relations=relations),
+        connection=(CONNECTION, VERSION),
+        credentials=(KEY, CERT, CA),
+    )
+
+    out = publish(
+        state,
+        connection=(OTHER_CONNECTION, OTHER_VERSION),
+        credentials=(OTHER_KEY, OTHER_CERT, OTHER_CA),
+    )
+
+    for relation in relations:
+        assert local_data(out, relation) == other_published()
+
+
+# --- 2. Wire to requirer: legacy bytes in, plain values out ----------------------------------
+
+
+def test_requirer_turns_the_raw_legacy_bytes_into_event_payloads_and_getter_results():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        ("EtcdConnected", relation.id),
+        ("EtcdAvailable", relation.id, "https://10.0.0.5:2379,https://10.0.0.6:2379", "3.5.16"),
+        ("EtcdTlsAvailable", relation.id, KEY, CERT, CA),
+    ]
+    assert ask(session.state, EtcdRequires.get_connection_string) == CONNECTION
+    assert ask(session.state, EtcdRequires.get_version) == "3.5.16"
+    credentials = ask(session.state, EtcdRequires.get_client_credentials)
+    assert credentials == {"client_cert": CERT, "client_key": KEY, "client_ca": CA}
+    assert credentials is not None
+    assert sorted(credentials) == ["client_ca", "client_cert", "client_key"]
+
+
+@pytest.mark.parametrize(
+    "connection_string",
+    ["https://fd00::1:2379", "https://fd00::1:2379,https://fd00::2:2379", "http://[fd00::1]:2379"],
+)
+def test_requirer_reads_ipv6_hosts_with_or_without_brackets(connection_string: str):
+    # The legacy etcd charm formats scheme://address:port, so IPv6 arrives without brackets.
+    relation = etcd_relation({0: etcd_unit(connection_string=connection_string)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        ("EtcdConnected", relation.id),
+        ("EtcdAvailable", relation.id, connection_string, None),
+    ]
+    assert ask(session.state, EtcdRequires.get_connection_string) == connection_string
+
+
+def test_requirer_writes_nothing():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(leader=True, relations=[relation]))
+
+    session.changed(relation.id)
+
+    assert session.relation(relation.id).local_unit_data == JUJU_DEFAULTS
+    assert session.relation(relation.id).local_app_data == {}
+
+
+def test_an_absent_version_is_none_in_the_event_and_the_getter():
+    relation = etcd_relation({0: published(version=None)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, version=None),
+        tls_available(relation.id),
+    ]
+    assert ask(session.state, EtcdRequires.get_version) is None
+
+
+def test_values_a_legacy_build_json_quoted_are_read_as_plain_strings():
+    quoted_key = json.dumps(KEY)
+    assert quoted_key.startswith('"-----BEGIN PRIVATE KEY-----\\n')  # one line, with \n escapes
+    relation = etcd_relation(
+        {
+            0: published(
+                connection_string=json.dumps(CONNECTION),
+                version='"3.5.16"',
+                client_key=quoted_key,
+                client_cert=json.dumps(CERT),
+                client_ca=json.dumps(CA),
+            )
+        }
+    )
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == everything(relation.id)
+    assert ask(session.state, EtcdRequires.get_version) == "3.5.16"
+    assert ask(session.state, EtcdRequires.get_client_credentials) == {
+        "client_key": KEY,
+        "client_cert": CERT,
+        "client_ca": CA,
+    }
+
+
+def test_getters_answer_none_when_nothing_is_published():
+    state = testing.State(relations=[etcd_relation({0: etcd_unit()})])
+
+    assert ask(state, EtcdRequires.get_connection_string) is None
+    assert ask(state, EtcdRequires.get_version) is None
+    assert ask(state, EtcdRequires.get_client_credentials) is None
+
+
+def test_credentials_are_none_until_all_three_are_published():
+    state = testing.State(relations=[etcd_relation({0: published(client_ca=None)})])
+
+    assert ask(state, EtcdRequires.get_client_credentials) is None
+    assert ask(state, EtcdRequires.is_tls_available) is False
+
+
+# --- 3. Many units, many relations -------------------------------------------------------
+
+
+def test_a_single_etcd_unit_without_data_only_connects():
+    relation = etcd_relation({0: etcd_unit()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [connected(relation.id)]
+
+
+def test_three_units_one_without_data_the_first_with_data_wins():
+    relation = etcd_relation({0: etcd_unit(), 1: published(), 2: other_published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == everything(relation.id)
+
+
+def test_each_key_comes_from_the_first_unit_that_has_it_in_numeric_unit_order():
+    # Lexically "etcd/10" sorts before "etcd/2"; numerically it comes after.
+    relation = etcd_relation(
+        {
+            10: other_published(),
+            2: etcd_unit(connection_string=CONNECTION, client_cert=CERT),
+            0: etcd_unit(),
+        }
+    )
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, CONNECTION, OTHER_VERSION),
+        tls_available(relation.id, OTHER_KEY, CERT, OTHER_CA),
+    ]
+    assert ask(session.state, EtcdRequires.get_connection_string) == CONNECTION
+    assert ask(session.state, EtcdRequires.get_version) == OTHER_VERSION
+
+
+def test_events_are_per_relation_and_getters_take_the_oldest_relation_first():
+    newer = etcd_relation({0: other_published()}, relation_id=70)
+    older = etcd_relation({0: published()}, relation_id=30)
+    session = Session(client_context(), testing.State(relations=[newer, older]))
+
+    assert session.changed(70) == [
+        connected(70),
+        available(70, OTHER_CONNECTION, OTHER_VERSION),
+        tls_available(70, OTHER_KEY, OTHER_CERT, OTHER_CA),
+    ]
+    assert ask(session.state, EtcdRequires.get_connection_string) == CONNECTION
+    assert ask(session.state, EtcdRequires.get_client_credentials) == {
+        "client_key": KEY,
+        "client_cert": CERT,
+        "client_ca": CA,
+    }
+    # The older relation announces its own payload; the newer one stays quiet.
+    assert session.changed(30) == everything(30)
+    assert session.changed(70) == []
+
+
+def test_getters_fall_back_to_a_newer_relation_for_keys_the_oldest_lacks():
+    older = etcd_relation({0: published(version=None, **WITHOUT_CREDENTIALS)}, relation_id=31)
+    newer = etcd_relation({0: other_published()}, relation_id=71)
+    state = testing.State(relations=[older, newer])
+
+    assert ask(state, EtcdRequires.get_connection_string) == CONNECTION
+    assert ask(state, EtcdRequires.get_version) == OTHER_VERSION
+    assert ask(state, EtcdRequires.get_client_credentials) == {
+        "client_key": OTHER_KEY,
+        "client_cert": OTHER_CERT,
+        "client_ca": OTHER_CA,
+    }
+
+
+def test_withdrawn_data_on_one_relation_leaves_the_other_relation_alone():
+    first = etcd_relation({0: published()}, relation_id=32)
+    second = etcd_relation({0: published()}, relation_id=72)
+    session = Session(client_context(), testing.State(relations=[first, second]))
+    session.changed(32)
+    session.changed(72)
+
+    assert session.changed(72, {0: etcd_unit()}) == [tls_unavailable(72), unavailable(72)]
+    assert ask(session.state, EtcdRequires.is_tls_available) is True
+
+
+# --- 4. Departure and broken relations ----------------------------------------------------
+
+both_ways = pytest.mark.parametrize(
+    "still_listed", [False, True], ids=["departing-unit-unlisted", "departing-unit-listed"]
+)
+
+
+@both_ways
+def test_departure_of_the_unit_holding_the_data_makes_the_relation_unavailable(
+    still_listed: bool,
+):
+    relation = etcd_relation({0: published(), 1: etcd_unit()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    events = session.departed(relation.id, 0, still_listed=still_listed)
+
+    assert events == [tls_unavailable(relation.id), unavailable(relation.id)]
+
+
+@both_ways
+def test_departure_of_a_unit_whose_data_another_unit_also_has_emits_nothing(still_listed: bool):
+    relation = etcd_relation({0: published(), 1: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0, still_listed=still_listed) == []
+
+
+@both_ways
+def test_departure_of_the_first_unit_announces_the_next_units_different_data(
+    still_listed: bool,
+):
+    relation = etcd_relation({0: published(), 1: other_published(client_ca=CA)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0, still_listed=still_listed) == [
+        available(relation.id, OTHER_CONNECTION, OTHER_VERSION),
+        tls_available(relation.id, OTHER_KEY, OTHER_CERT, CA),
+    ]
+
+
+@both_ways
+def test_departure_of_the_last_unit_disconnects(still_listed: bool):
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0, still_listed=still_listed) == [
+        tls_unavailable(relation.id),
+        unavailable(relation.id),
+        disconnected(relation.id),
+    ]
+
+
+def test_getters_work_in_relation_departed_when_the_departing_unit_has_no_databag():
+    # ops 2.17 to 2.23 list the departing unit in Relation.units but not in Relation.data;
+    # the oldest-versions run exercises that, the newest run the plain case.
+    relation = etcd_relation({1: published()})
+    ctx = client_context()
+    event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
+
+    with ctx(event, testing.State(relations=[relation])) as mgr:
+        answers = (mgr.charm.etcd.is_available(), mgr.charm.etcd.malformed_units())
+        mgr.run()
+
+    assert answers == (True, [])
+
+
+def test_departure_of_the_last_unit_without_data_only_disconnects():
+    relation = etcd_relation({0: etcd_unit()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0) == [disconnected(relation.id)]
+
+
+def test_relation_broken_emits_tls_unavailable_unavailable_disconnected_in_that_order():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.broken(relation.id) == [
+        tls_unavailable(relation.id),
+        unavailable(relation.id),
+        disconnected(relation.id),
+    ]
+
+
+def test_relation_broken_without_credentials_emits_unavailable_then_disconnected():
+    relation = etcd_relation({0: published(**WITHOUT_CREDENTIALS)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.broken(relation.id) == [unavailable(relation.id), disconnected(relation.id)]
+
+
+def test_relation_broken_after_the_last_departure_emits_nothing_more():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    session.departed(relation.id, 0)
+
+    assert session.broken(relation.id) == []
+
+
+def test_relation_broken_on_a_relation_never_seen_emits_nothing():
+    relation = etcd_relation({})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.broken(relation.id) == []
+
+
+def test_relation_broken_on_one_relation_leaves_the_other_available():
+    first = etcd_relation({0: published()}, relation_id=33)
+    second = etcd_relation({0: other_published()}, relation_id=73)
+    session = Session(client_context(), testing.State(relations=[first, second]))
+    session.changed(33)
+    session.changed(73)
+
+    assert session.broken(33) == [tls_unavailable(33), unavailable(33), disconnected(33)]
+    assert session.changed(73) == []
+
+
+def test_provider_announces_a_client_on_its_first_join_only():
+    relation = client_relation((0, 1))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+
+    assert session.joined(relation.id, 0) == [("EtcdClientConnected", relation.id)]
+    assert session.joined(relation.id, 1) == []
+
+
+def test_provider_announces_the_departure_of_the_last_client_unit_once():
+    relation = client_relation((0, 1))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+    session.joined(relation.id, 0)
+    session.joined(relation.id, 1)
+
+    assert session.departed(relation.id, 1) == []
+    assert session.departed(relation.id, 0, still_listed=True) == [
+        ("EtcdClientDisconnected", relation.id)
+    ]
+    assert session.broken(relation.id) == []
+
+
+def test_provider_announces_a_broken_relation_whose_units_never_departed():
+    relation = client_relation((0,))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+    session.joined(relation.id, 0)
+
+    assert session.broken(relation.id) == [("EtcdClientDisconnected", relation.id)]
+
+
+def test_provider_announces_a_client_that_joins_again_after_leaving():
+    relation = client_relation((0,))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+    session.joined(relation.id, 0)
+    session.departed(relation.id, 0)
+    session.set_units(relation.id, {1: dict(JUJU_DEFAULTS)})
+
+    assert session.joined(relation.id, 1) == [("EtcdClientConnected", relation.id)]
+
+
+def test_provider_tracks_each_relation_separately():
+    first, second = client_relation((0,)), client_relation((0,))
+    session = Session(etcd_context(), testing.State(relations=[first, second]))
+
+    assert session.joined(first.id, 0) == [("EtcdClientConnected", first.id)]
+    assert session.joined(second.id, 0) == [("EtcdClientConnected", second.id)]
+    assert session.broken(first.id) == [("EtcdClientDisconnected", first.id)]
+    assert session.departed(second.id, 0) == [("EtcdClientDisconnected", second.id)]
+
+
+# --- 5. Edge-triggering ------------------------------------------------------------------
+
+
+def test_available_fires_once_and_again_only_when_its_payload_changes():
+    relation = etcd_relation({0: published(**WITHOUT_CREDENTIALS)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [connected(relation.id), available(relation.id)]
+    assert session.changed(relation.id) == []
+    assert (
+        session.changed(relation.id, {0: published(**WITHOUT_CREDENTIALS), 1: etcd_unit()}) == []
+    )
+    new_version = published(version="3.5.17", **WITHOUT_CREDENTIALS)
+    assert session.changed(relation.id, {0: new_version}) == [
+        available(relation.id, CONNECTION, "3.5.17")
+    ]
+    new_connection = published(
+        connection_string=OTHER_CONNECTION, version="3.5.17", **WITHOUT_CREDENTIALS
+    )
+    assert session.changed(relation.id, {0: new_connection}) == [
+        available(relation.id, OTHER_CONNECTION, "3.5.17")
+    ]
+    assert session.changed(relation.id) == []
+
+
+def test_a_version_that_appears_or_disappears_re_announces_available():
+    relation = etcd_relation({0: published(version=None)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.changed(relation.id, {0: published()}) == [available(relation.id)]
+    assert session.changed(relation.id, {0: published(version=None)}) == [
+        available(relation.id, version=None)
+    ]
+
+
+def test_tls_available_fires_once_and_again_when_a_credential_changes():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == everything(relation.id)
+    assert session.changed(relation.id) == []
+    for changed in (
+        {"client_key": OTHER_KEY},
+        {"client_key": OTHER_KEY, "client_cert": OTHER_CERT},
+        {"client_key": OTHER_KEY, "client_cert": OTHER_CERT, "client_ca": OTHER_CA},
+    ):
+        expected = tls_available(
+            relation.id,
+            changed.get("client_key", KEY),
+            changed.get("client_cert", CERT),
+            changed.get("client_ca", CA),
+        )
+        assert session.changed(relation.id, {0: published(**changed)}) == [expected]
+        assert session.changed(relation.id) == []
+
+
+def test_withdrawing_credentials_fires_tls_unavailable_only_and_restoring_them_tls_available():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.changed(relation.id, {0: published(client_ca=None)}) == [
+        tls_unavailable(relation.id)
+    ]
+    assert session.changed(relation.id) == []
+    assert session.changed(relation.id, {0: published()}) == [tls_available(relation.id)]
+
+
+def test_withdrawing_the_connection_string_withdraws_tls_too():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.changed(relation.id, {0: published(connection_string=None)}) == [
+        tls_unavailable(relation.id),
+        unavailable(relation.id),
+    ]
+    # Credentials without a connection string are not "TLS available".
+    assert session.changed(relation.id) == []
+    assert session.changed(relation.id, {0: published()}) == [
+        available(relation.id),
+        tls_available(relation.id),
+    ]
+
+
+def test_what_was_announced_lives_in_stored_state():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    assert session.changed(relation.id) == []
+
+    # The same data on a unit without that stored state is news again.
+    fresh = Session(client_context(), testing.State(relations=session.state.relations))
+    assert fresh.changed(relation.id) == everything(relation.id)
+
+
+def test_stored_state_holds_no_private_key_in_clear():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert not leaked(repr(session.state.stored_states))
+
+
+# --- 6. Malformed and hostile remote data ----------------------------------------------------
+
+HOSTILE_VALUES = [
+    pytest.param("connection_string", json.dumps([CONNECTION]), id="connection-json-list"),
+    pytest.param("connection_string", "2379", id="connection-json-number"),
+    pytest.param("connection_string", "https://10.9.9.9:2379, https://10.9.9.8:2379", id="spaces"),
+    pytest.param("connection_string", "10.9.9.9:2379", id="connection-without-scheme"),
+    pytest.param("connection_string", "https://10.9.9.9:99999", id="port-out-of-range"),
+    pytest.param("connection_string", "https://10.9.9.9:port", id="port-not-a-number"),
+    pytest.param("connection_string", "https://10.9.9.9:2379,", id="trailing-comma"),
+    pytest.param("connection_string", " ", id="connection-blank"),
+    pytest.param("connection_string", '""', id="connection-json-empty-string"),
+    pytest.param("connection_string", "https://" + "a" * MIB + ":2379", id="connection-1MiB"),
+    pytest.param("version", "[3, 5, 16]", id="version-json-list"),
+    pytest.param("version", '{"major": 3}', id="version-json-object"),
+    pytest.param("version", "3.5.16; rm -rf /", id="version-with-shell"),
+    pytest.param("version", '"3.5"16"', id="version-broken-quotes"),
+    pytest.param("version", '""', id="version-json-empty-string"),
+    pytest.param("version", "3" * 65, id="version-too-long"),
+    pytest.param("version", "None", id="version-str-of-none"),
+    pytest.param("client_key", "not a key", id="key-not-pem"),
+    pytest.param("client_key", "[1, 2]", id="key-json-list"),
+    pytest.param("client_key", CERT, id="certificate-as-key"),
+    pytest.param("client_key", OTHER_KEY.replace("-----END", "-----FIN"), id="key-unterminated"),
+    pytest.param("client_key", HUGE_KEY, id="key-1MiB"),
+    pytest.param("client_cert", OTHER_KEY, id="key-as-certificate"),
+    pytest.param("client_cert", "42", id="certificate-json-number"),
+    pytest.param("client_cert", OTHER_KEY + OTHER_CERT, id="key-then-certificate"),
+    pytest.param("client_ca", "null", id="ca-json-null"),
+    pytest.param("client_ca", OTHER_KEY + CA, id="key-then-ca"),
+    pytest.param("client_ca", HUGE_CA, id="ca-1MiB"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_VALUES)
+def test_a_malformed_unit_is_skipped_reported_and_logged_without_secrets(
+    field: str, value: str, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    # Unit 0 comes first and publishes a complete, different set, with one bad field: if any
+    # of its data were used, the payloads below would differ.
+    relation = etcd_relation({0: other_published(**{field: value}), 1: published()})
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        seen = mgr.charm.seen
+        malformed = mgr.charm.etcd.malformed_units()
+        connection_string = mgr.charm.etcd.get_connection_string()
+        credentials = mgr.charm.etcd.get_client_credentials()
+
+    assert seen == everything(relation.id)
+    assert connection_string == CONNECTION
+    assert credentials == {"client_key": KEY, "client_cert": CERT, "client_ca": CA}
+    assert len(malformed) == 1
+    assert malformed[0].relation_id == relation.id
+    assert malformed[0].unit_name == "etcd/0"
+    assert malformed[0].fields == (field,)
+    assert malformed[0].reason.startswith(f"{field}: ")
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert warnings[0].name == "charms.etcd.v0.etcd"
+    assert f"relation {relation.id}" in message
+    assert "etcd/0" in message
+    assert field in message
+    assert len(message) < 500
+    for text in (
+        caplog.text,
+        *(record.getMessage() for record in caplog.records),
+        *(line.message for line in ctx.juju_log),
+        repr(malformed),
+    ):
+        assert not leaked(text)
+
+
+def test_all_bad_fields_of_a_unit_are_named():
+    relation = etcd_relation({0: published(connection_string="nope", client_cert=KEY)})
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        malformed = mgr.charm.etcd.malformed_units()
+        seen = mgr.charm.seen
+
+    assert seen == [connected(relation.id)]
+    assert malformed == [
+        MalformedUnit(
+            relation.id, "etcd/0", ("client_cert", "connection_string"), malformed[0].reason
+        )
+    ]
+    assert "client_cert" in malformed[0].reason
+    assert "connection_string" in malformed[0].reason
+    assert not leaked(malformed[0].reason)
+
+
+def test_a_malformed_unit_is_logged_once_per_hook_however_often_it_is_read(
+    caplog: pytest.LogCaptureFixture,
+):
+    relation = etcd_relation({0: published(version="not a version")})
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        for _ in range(3):
+            mgr.charm.etcd.get_connection_string()
+            mgr.charm.etcd.is_tls_available()
+
+    warnings = [record for record in caplog.records if record.name == "charms.etcd.v0.etcd"]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+
+
+def test_a_unit_that_becomes_malformed_withdraws_what_it_published():
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.changed(relation.id, {0: published(client_key=CERT)}) == [
+        tls_unavailable(relation.id),
+        unavailable(relation.id),
+    ]
+    assert ask(session.state, EtcdRequires.malformed_units)[0].fields == ("client_key",)
+
+
+def test_malformed_units_lists_every_bad_unit_of_every_relation_in_order():
+    first = etcd_relation({3: published(version="?"), 1: published(), 0: etcd_unit()}, 34)
+    second = etcd_relation({0: published(client_ca="x")}, 74)
+    state = testing.State(relations=[second, first])
+
+    malformed = ask(state, EtcdRequires.malformed_units)
+
+    assert [(unit.relation_id, unit.unit_name, unit.fields) for unit in malformed] == [
+        (34, "etcd/3", ("version",)),
+        (74, "etcd/0", ("client_ca",)),
+    ]
+
+
+def test_malformed_units_is_empty_when_all_data_is_good():
+    state = testing.State(relations=[etcd_relation({0: published(), 1: etcd_unit()})])
+
+    assert ask(state, EtcdRequires.malformed_units) == []
+
+
+def test_keys_of_other_interfaces_are_ignored():
+    zookeeper_keys = {"port": "2181", "rest_port": "9998", "host": "zk-0"}
+    relation = etcd_relation(
+        {0: etcd_unit(**zookeeper_keys), 1: published(**zookeeper_keys, zookeepers="[]")}
+    )
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == everything(relation.id)
+    assert ask(session.state, EtcdRequires.malformed_units) == []
+
+
+def test_json_quoted_values_are_validated_after_unquoting():
+    relation = etcd_relation({0: published(client_key=json.dumps(CERT))})
+    state = testing.State(relations=[relation])
+
+    assert ask(state, EtcdRequires.malformed_units)[0].fields == ("client_key",)
+
+
+def test_valid_pem_variants_are_accepted():
+    crlf_key = OTHER_KEY.replace("\n", "\r\n")
+    bundle = OTHER_CA + CA
+    legacy_encrypted = KEY.replace(
+        "-----BEGIN PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00FF\n\n",
+    )
+    for key, ca in ((crlf_key, bundle), (legacy_encrypted, "\n" + CA + "\n\n")):
+        relation = etcd_relation({0: published(client_key=key, client_ca=ca)})
+        state = testing.State(relations=[relation])
+        assert ask(state, EtcdRequires.get_client_credentials) == {
+            "client_key": key,
+            "client_cert": CERT,
+            "client_ca": ca,
+        }
+
+
+def test_reprs_of_models_holding_a_key_do_not_show_it():
+    credentials = EtcdClientCredentials(client_key=KEY, client_cert=CERT, client_ca=CA)
+    data = EtcdProviderData(
+        connection_string=CONNECTION, client_key=KEY, client_cert=CERT, client_ca=CA
+    )
+
+    for model in (credentials, data, data.credentials()):
+        assert not leaked(repr(model))
+        assert not leaked(str(model))
+    assert credentials.client_key == KEY  # the key is there, only hidden
+    assert "client_cert" in repr(credentials)
+    assert data.connection().connection_string == CONNECTION
+
+
+def test_event_objects_do_not_show_the_key_in_their_repr():
+    relation = etcd_relation({0: published()})
+    ctx = client_context()
+
+    ctx.run(ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation]))
+
+    tls_events = [event for event in ctx.emitted_events if isinstance(event, EtcdTlsAvailable)]
+    assert len(tls_events) == 1
+    assert tls_events[0].client_key == KEY
+    assert not leaked(repr(tls_events[0]))
+    assert not leaked(repr(tls_events[0].__dict__))
+
+
+# --- 7. Provider input validation ---------------------------------------------------------
+
+BAD_CONNECTIONS = [
+    pytest.param("", VERSION, "connection_string", id="empty"),
+    pytest.param(" ", VERSION, "connection_string", id="blank"),
+    pytest.param(None, VERSION, "connection_string", id="none"),
+    pytest.param(
+        "https://10.0.0.5:2379, https://10.0.0.6:2379", VERSION, "connection_string", id="space"
+    ),
+    pytest.param("10.0.0.5:2379", VERSION, "connection_string", id="no-scheme"),
+    pytest.param("https://:2379", VERSION, "connection_string", id="no-host"),
+    pytest.param("https://10.0.0.5:2379,", VERSION, "connection_string", id="trailing-comma"),
+    pytest.param("https://10.0.0.5:65536", VERSION, "connection_string", id="port-out-of-range"),
+    pytest.param("https://[fd00::1:2379", VERSION, "connection_string", id="unclosed-ipv6"),
+    pytest.param(CONNECTION, "", "version", id="empty-version"),
+    pytest.param(CONNECTION, "3.5 .16", "version", id="version-with-space"),
+    pytest.param(CONNECTION, "3" * 65, "version", id="version-too-long"),
+    pytest.param(CONNECTION, "None", "version", id="version-str-of-none"),
+    pytest.param(CONNECTION, "null", "version", id="version-json-null"),
+    pytest.param("https://fd00::1:2379", VERSION, "connection_string", id="ipv6-without-brackets"),
+]
+
+BAD_CREDENTIALS = [
+    pytest.param("SECRET-not-a-pem-key", CERT, CA, "client_key", id="key-not-pem"),
+    pytest.param("", CERT, CA, "client_key", id="key-empty"),
+    pytest.param(CERT, CERT, CA, "client_key", id="certificate-as-key"),
+    pytest.param(KEY[:-30], CERT, CA, "client_key", id="key-truncated"),
+    pytest.param(json.dumps(KEY), CERT, CA, "client_key", id="key-json-quoted"),
+    pytest.param(KEY, KEY, CA, "client_cert", id="key-as-certificate"),
+    pytest.param(KEY, "", CA, "client_cert", id="certificate-empty"),
+    pytest.param(KEY, KEY + CERT, CA, "client_cert", id="key-bundled-into-certificate"),
+    pytest.param(KEY, CERT, KEY, "client_ca", id="key-as-ca"),
+    pytest.param(KEY, CERT, CA + KEY + OTHER_CA, "client_ca", id="key-bundled-into-ca"),
+    pytest.param(KEY, CERT, "not pem", "client_ca", id="ca-not-pem"),
+    pytest.param(KEY, CERT, None, "client credentials", id="ca-missing"),
+    pytest.param(HUGE_KEY, CERT, CA, "client_key", id="key-1MiB"),
+]
+
+EARLIER = ((OTHER_CONNECTION, OTHER_VERSION), (OTHER_KEY, OTHER_CERT, OTHER_CA))
+
+
+def assert_refused_without_trace(
+    attempt: Callable[[EtcdProvides], None], expected_field: str, earlier: bool
+) -> None:
+    """`attempt` raises a ValueError naming the field, and nothing is written or stored."""
+    relation = client_relation()
+    state = testing.State(relations=[relation])
+    if earlier:
+        state = publish(state, connection=EARLIER[0], credentials=EARLIER[1])
+    before = local_data(state, relation)
+    ctx = etcd_context()
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        with pytest.raises(ValueError, match=expected_field) as caught:
+            attempt(mgr.charm.db)
+        out = mgr.run()
+
+    # Neither the error nor the traceback a hook failure would log shows the key.
+    assert not leaked(str(caught.value))
+    assert not leaked(repr(caught.value))
+    assert not leaked("".join(traceback.format_exception(caught.value)))
+    assert local_data(out, relation) == before
+    later = client_relation()
+    out = ctx.run(
+        ctx.on.relation_created(later), dataclasses.replace(out, relations=[*out.relations, later])
+    )
+    assert local_data(out, later) == (other_published() if earlier else JUJU_DEFAULTS)
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["nothing-earlier", "good-earlier"])
+@pytest.mark.parametrize(("connection_string", "version", "field"), BAD_CONNECTIONS)
+def test_a_bad_connection_string_or_version_raises_and_changes_nothing(
+    connection_string: str, version: str, field: str, earlier: bool
+):
+    assert_refused_without_trace(
+        lambda db: db.set_connection_string(connection_string, version), field, earlier
+    )
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["nothing-earlier", "good-earlier"])
+@pytest.mark.parametrize(("key", "cert", "ca", "field"), BAD_CREDENTIALS)
+def test_bad_credentials_raise_without_the_key_and_change_nothing(
+    key: str, cert: str, ca: str, field: str, earlier: bool
+):
+    assert_refused_without_trace(
+        lambda db: db.set_client_credentials(key, cert, ca), field, earlier
+    )
+
+
+def test_refusal_messages_read_plainly_without_pydantic_prefixes():
+    ctx = etcd_context()
+
+    with ctx(ctx.on.update_status(), testing.State()) as mgr:
+        with pytest.raises(ValueError, match=r"^connection_string: must not contain white space$"):
+            mgr.charm.db.set_connection_string("https://10.0.0.5:2379 ")
+        mgr.run()
+
+
+def test_the_message_of_a_refused_key_names_the_problem():
+    relation = client_relation()
+    ctx = etcd_context()
+
+    with ctx(ctx.on.update_status(), testing.State(relations=[relation])) as mgr:
+        with pytest.raises(ValueError, match=r"client_key: .*not a PRIVATE KEY"):
+            mgr.charm.db.set_client_credentials(CERT, CERT, CA)
+        with pytest.raises(ValueError, match=r"client_cert: .*not PEM"):
+            mgr.charm.db.set_client_credentials(KEY, "nope", CA)
+        with pytest.raises(ValueError, match=r"connection_string: .*scheme and a host"):
+            mgr.charm.db.set_connection_string("10.0.0.5:2379")
+        mgr.run()
+
+
+# --- 8. Custom events in ops.testing, deferral ------------------------------------------------
+
+REQUIRER_CUSTOM_EVENTS = [
+    pytest.param(EtcdRequires.on.connected, (), (), id="EtcdConnected"),
+    pytest.param(
+        EtcdRequires.on.available, (CONNECTION, VERSION), (CONNECTION, VERSION), id="EtcdAvailable"
+    ),
+    pytest.param(
+        EtcdRequires.on.available, (CONNECTION,), (CONNECTION, None), id="EtcdAvailable-no-version"
+    ),
+    pytest.param(
+        EtcdRequires.on.tls_available, (KEY, CERT, CA), (KEY, CERT, CA), id="EtcdTlsAvailable"
+    ),
+    pytest.param(EtcdRequires.on.tls_unavailable, (), (), id="EtcdTlsUnavailable"),
+    pytest.param(EtcdRequires.on.unavailable, (), (), id="EtcdUnavailable"),
+    pytest.param(EtcdRequires.on.disconnected, (), (), id="EtcdDisconnected"),
+]
+
+
+@pytest.mark.parametrize(("event", "args", "payload"), REQUIRER_CUSTOM_EVENTS)
+def test_each_requirer_event_can_be_emitted_with_ctx_on_custom(
+    event: ops.BoundEvent, args: tuple[str, ...], payload: tuple[str | None, ...]
+):
+    relation = etcd_relation({0: etcd_unit()})
+    ctx = client_context()
+
+    with ctx(ctx.on.custom(event, relation, *args), testing.State(relations=[relation])) as mgr:
+        mgr.run()
+        seen = mgr.charm.seen
+
+    assert seen == [(event.event_type.__name__, relation.id, *payload)]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [EtcdProvides.on.connected, EtcdProvides.on.disconnected],
+    ids=["EtcdClientConnected", "EtcdClientDisconnected"],
+)
+def test_each_provider_event_can_be_emitted_with_ctx_on_custom(event: ops.BoundEvent):
+    relation = client_relation()
+    ctx = etcd_context()
+
+    with ctx(ctx.on.custom(event, relation), testing.State(relations=[relation])) as mgr:
+        mgr.run()
+        seen = mgr.charm.seen
+
+    assert seen == [(event.event_type.__name__, relation.id)]
+
+
+@pytest.mark.parametrize(
+    ("event", "args", "fields"),
+    [
+        pytest.param(
+            EtcdRequires.on.available,
+            ("10.0.0.5:2379", "3.5.16"),
+            ["connection_string"],
+            id="available",
+        ),
+        pytest.param(
+            EtcdRequires.on.tls_available,
+            (CERT, KEY, CA),
+            ["client_key", "client_cert"],
+            id="tls_available",
+        ),
+    ],
+)
+def test_a_custom_event_with_a_bad_payload_is_refused_without_echoing_it(
+    event: ops.BoundEvent, args: tuple[str, ...], fields: list[str], tmp_path: Path
+):
+    relation = etcd_relation({0: etcd_unit()})
+    ctx = client_context(charm_root=tmp_path)
+
+    with pytest.raises(testing.errors.UncaughtCharmError) as caught:
+        ctx.run(ctx.on.custom(event, relation, *args), testing.State(relations=[relation]))
+
+    cause = caught.value.__cause__
+    assert isinstance(cause, ValueError)
+    for field in fields:
+        assert field in str(cause)
+    assert not leaked(str(caught.value))
+
+
+def test_deferred_events_are_re_emitted_with_the_payload_they_had():
+    relation = etcd_relation({0: published()})
+    ctx = client_context()
+    state = testing.State(config={"defer": "available,tls_available"}, relations=[relation])
+    with ctx(ctx.on.relation_changed(relation, remote_unit=0), state) as mgr:
+        state = mgr.run()
+        assert mgr.charm.seen == everything(relation.id)
+    assert len(state.deferred) == 2
+
+    # Meanwhile etcd moved; the deferred events still carry what they announced.
+    moved = dataclasses.replace(
+        relation, remote_units_data={0: published(connection_string=OTHER_CONNECTION)}
+    )
+    state = dataclasses.replace(state, config={"defer": ""}, relations=[moved])
+    with ctx(ctx.on.relation_changed(moved, remote_unit=0), state) as mgr:
+        state = mgr.run()
+        assert mgr.charm.seen == [
+            available(relation.id),
+            tls_available(relation.id),
+            available(relation.id, OTHER_CONNECTION),
+        ]
+    assert state.deferred == []
+
+
+def test_a_deferred_event_outlives_its_relation():
+    relation = etcd_relation({0: published()})
+    ctx = client_context()
+    state = testing.State(config={"defer": "available"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+
+    state = dataclasses.replace(state, config={"defer": ""}, relations=[])
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.run()
+        assert mgr.charm.seen == [available(relation.id)]
+
+
+def test_a_tampered_deferred_payload_is_refused_without_echoing_it(tmp_path: Path):
+    relation = etcd_relation({0: published()})
+    ctx = client_context(charm_root=tmp_path)
+    state = testing.State(config={"defer": "tls_available"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    (deferred,) = state.deferred
+    payload = json.loads(deferred.snapshot_data["payload"])
+    assert payload["client_key"] == KEY  # the snapshot is what restore() re-validates
+    payload["client_key"] = OTHER_KEY.replace("PRIVATE KEY", "CERTIFICATE")
+    tampered = dataclasses.replace(
+        deferred, snapshot_data={**deferred.snapshot_data, "payload": json.dumps(payload)}
+    )
+    state = dataclasses.replace(state, config={"defer": ""}, deferred=[tampered])
+
+    with pytest.raises(testing.errors.UncaughtCharmError) as caught:
+        ctx.run(ctx.on.update_status(), state)
+
+    cause = caught.value.__cause__
+    assert isinstance(cause, ValueError)
+    assert "stored event payload is invalid: client_key" in str(cause)
+    assert not leaked(str(caught.value))
+
+
+# --- 9. save_client_credentials -------------------------------------------------------------
+
+
+def save(state: testing.State, *paths: str | os.PathLike[str]) -> None:
+    ctx = client_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.charm.etcd.save_client_credentials(*paths)
+        mgr.run()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+AVAILABLE_STATE = testing.State(relations=[etcd_relation({0: published()})])
+
+
+def test_save_client_credentials_writes_key_cert_and_ca_in_that_order_with_mode_0600(
+    tmp_path: Path,
+):
+    directory = tmp_path / "etc" / "kubernetes" / "etcd"
+    key, cert, ca = directory / "client.key", directory / "client.crt", directory / "ca.crt"
+
+    save(AVAILABLE_STATE, key, str(cert), ca)
+
+    assert key.read_text() == KEY
+    assert cert.read_text() == CERT
+    assert ca.read_text() == CA
+    assert [mode(path) for path in (key, cert, ca)] == [0o600, 0o600, 0o600]
+    assert sorted(entry.name for entry in directory.iterdir()) == [
+        "ca.crt",
+        "client.crt",
+        "client.key",
+    ]
+
+
+def test_save_client_credentials_writes_to_separate_directories(tmp_path: Path):
+    key, cert, ca = tmp_path / "private" / "k.pem", tmp_path / "c.pem", tmp_path / "ca" / "ca.pem"
+
+    save(AVAILABLE_STATE, key, cert, ca)
+
+    assert (key.read_text(), cert.read_text(), ca.read_text()) == (KEY, CERT, CA)
+
+
+def test_save_client_credentials_replaces_existing_files_atomically(tmp_path: Path):
+    paths = [tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt"]
+    for path in paths:
+        path.write_text("old content\n")
+        path.chmod(0o640)
+    inodes = [path.stat().st_ino for path in paths]
+
+    with paths[0].open() as still_open:
+        save(AVAILABLE_STATE, *paths)
+        # A reader that had the old file open still sees it whole: it was replaced, not
+        # rewritten in place.
+        assert still_open.read() == "old content\n"
+
+    assert [path.read_text() for path in paths] == [KEY, CERT, CA]
+    assert [mode(path) for path in paths] == [0o600, 0o600, 0o600]
+    assert all(path.stat().st_ino != inode for path, inode in zip(paths, inodes, strict=True))
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == [
+        "ca.crt",
+        "client.crt",
+        "client.key",
+    ]
+
+
+def test_save_client_credentials_replaces_nothing_when_one_file_cannot_be_written(tmp_path: Path):
+    key = tmp_path / "client.key"
+    key.write_text("old key\n")
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+
+    with pytest.raises(OSError):  # noqa: PT011 - the exact error depends on the platform
+        save(AVAILABLE_STATE, key, blocker / "client.crt", tmp_path / "ca.crt")
+
+    assert key.read_text() == "old key\n"
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["client.key", "not-a-directory"]
+
+
+@pytest.mark.parametrize(
+    "relations",
+    [
+        pytest.param([], id="no-relation"),
+        pytest.param([etcd_relation({0: etcd_unit()})], id="nothing-published"),
+        pytest.param([etcd_relation({0: published(client_ca=None)})], id="ca-missing"),
+        pytest.param([etcd_relation({0: published(client_key=CERT)})], id="key-malformed"),
+    ],
+)
+def test_save_client_credentials_refuses_and_touches_nothing_until_all_are_published(
+    relations: list[testing.Relation], tmp_path: Path
+):
+    existing = tmp_path / "client.key"
+    existing.write_text("old key\n")
+    state = testing.State(relations=relations)
+    ctx = client_context()
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        with pytest.raises(EtcdCredentialsUnavailableError, match="tls_available"):
+            mgr.charm.etcd.save_client_credentials(
+                existing, tmp_path / "new" / "client.crt", tmp_path / "new" / "ca.crt"
+            )
+        mgr.run()
+
+    assert existing.read_text() == "old key\n"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["client.key"]
+
+
+# --- 10. Constructor checks ------------------------------------------------------------------
+
+
+class BothRolesCharm(ops.CharmBase):
+    """Uses the library on endpoints with names of its own."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.etcd = EtcdRequires(self, relation_name="kv-store")
+        self.db = EtcdProvides(self, relation_name="etcd-clients")
+
+
+def construction_error(
+    charm_type: type[ops.CharmBase], meta: dict[str, Any], tmp_path: Path
+) -> ValueError:
+    ctx = testing.Context(charm_type, meta=meta, config=CLIENT_CONFIG, charm_root=tmp_path)
+    with pytest.raises(testing.errors.UncaughtCharmError) as caught:
+        ctx.run(ctx.on.start(), testing.State())
+    cause = caught.value.__cause__
+    assert isinstance(cause, ValueError)
+    return cause
+
+
+@pytest.mark.parametrize(
+    ("charm_type", "meta", "message"),
+    [
+        pytest.param(
+            ClientCharm,
+            {"name": "c", "requires": {"kv": {"interface": "etcd"}}},
+            "the charm has no endpoint 'etcd'; declare it in charmcraft.yaml under requires: "
+            "with interface: etcd",
+            id="requirer-missing-endpoint",
+        ),
+        pytest.param(
+            ClientCharm,
+            {"name": "c", "requires": {"etcd": {"interface": "etcd-proxy"}}},
+            "endpoint 'etcd' has interface 'etcd-proxy'",
+            id="requirer-wrong-interface",
+        ),
+        pytest.param(
+            ClientCharm,
+            {"name": "c", "provides": {"etcd": {"interface": "etcd"}}},
+            "endpoint 'etcd' is a provides endpoint; declare it in charmcraft.yaml under "
+            "requires:",
+            id="requirer-on-provides",
+        ),
+        pytest.param(
+            ClientCharm,
+            {"name": "c", "peers": {"etcd": {"interface": "etcd"}}},
+            "endpoint 'etcd' is a peer endpoint",
+            id="requirer-on-peers",
+        ),
+        pytest.param(
+            EtcdCharm,
+            {"name": "e"},
+            "the charm has no endpoint 'db'; declare it in charmcraft.yaml under provides: "
+            "with interface: etcd",
+            id="provider-missing-endpoint",
+        ),
+        pytest.param(
+            EtcdCharm,
+            {"name": "e", "provides": {"db": {"interface": "mysql"}}},
+            "endpoint 'db' has interface 'mysql'",
+            id="provider-wrong-interface",
+        ),
+        pytest.param(
+            EtcdCharm,
+            {"name": "e", "requires": {"db": {"interface": "etcd"}}},
+            "endpoint 'db' is a requires endpoint; declare it in charmcraft.yaml under provides:",
+            id="provider-on-requires",
+        ),
+    ],
+)
+def test_the_constructor_refuses_an_endpoint_that_does_not_fit(
+    charm_type: type[ops.CharmBase], meta: dict[str, Any], message: str, tmp_path: Path
+):
+    error = construction_error(charm_type, meta, tmp_path)
+
+    assert message in str(error)
+
+
+def test_endpoints_with_other_names_work_in_both_roles():
+    meta = {
+        "name": "both",
+        "requires": {"kv-store": {"interface": "etcd"}},
+        "provides": {"etcd-clients": {"interface": "etcd"}},
+    }
+    incoming = testing.Relation(
+        "kv-store", interface="etcd", remote_app_name="etcd", remote_units_data={0: published()}
+    )
+    outgoing = testing.Relation("etcd-clients", interface="etcd", remote_units_data={0: {}})
+    ctx = testing.Context(BothRolesCharm, meta=meta)
+
+    with ctx(
+        ctx.on.relation_changed(incoming, remote_unit=0),
+        testing.State(relations=[incoming, outgoing]),
+    ) as mgr:
+        mgr.charm.db.set_connection_string(CONNECTION)
+        out = mgr.run()
+        assert mgr.charm.etcd.get_connection_string() == CONNECTION
+        assert mgr.charm.etcd.relations[0].id == incoming.id
+        assert mgr.charm.db.relations[0].id == outgoing.id
+
+    assert [type(event) for event in ctx.emitted_events if isinstance(event, LIBRARY_EVENTS)] == [
+        EtcdConnected,
+        EtcdAvailable,
+        EtcdTlsAvailable,
+    ]
+    assert local_data(out, outgoing)["connection_string"] == CONNECTION
+
+
+# --- 11. Queries -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relations", "expected"),
+    [
+        pytest.param([], (False, False, False), id="no-relation"),
+        pytest.param([etcd_relation({})], (False, False, False), id="no-units"),
+        pytest.param([etcd_relation({0: etcd_unit()})], (True, False, False), id="no-data"),
+        pytest.param(
+            [etcd_relation({0: published(**WITHOUT_CREDENTIALS)})],
+            (True, True, False),
+            id="connection-only",
+        ),
+        pytest.param(
+            [etcd_relation({0: published(client_cert=None)})],
+            (True, True, False),
+            id="certificate-missing",
+        ),
+        pytest.param(
+            [etcd_relation({0: published(connection_string=None)})],
+            (True, False, False),
+            id="credentials-only",
+        ),
+        pytest.param([etcd_relation({0: published()})], (True, True, True), id="everything"),
+        pytest.param(
+            [etcd_relation({}), etcd_relation({1: etcd_unit(), 2: published()})],
+            (True, True, True),
+            id="second-relation",
+        ),
+        pytest.param(
+            [etcd_relation({0: published(client_key="x", client_cert="y")})],
+            (True, False, False),
+            id="malformed",
+        ),
+    ],
+)
+def test_queries_answer_from_the_current_data(
+    relations: list[testing.Relation], expected: tuple[bool, bool, bool]
+):
+    state = testing.State(relations=relations)
+
+    answers = ask(
+        state, lambda etcd: (etcd.is_connected(), etcd.is_available(), etcd.is_tls_available())
+    )
+
+    assert answers == expected
+
+
+def test_queries_need_no_event_to_have_been_seen():
+    # Stored state says nothing was announced; the queries still see the data.
+    relation = etcd_relation({0: published()})
+    state = testing.State(relations=[relation])
+    ctx = client_context()
+
+    with ctx(ctx.on.relation_changed(relation, remote_unit=0), state) as mgr:
+        before = mgr.charm.etcd.is_tls_available()
+        mgr.run()
+        after = mgr.charm.etcd.is_tls_available()
+
+    assert (before, after) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"), [((), False), ((0,), True), ((0, 1), True)], ids=["none", "one", "two"]
+)
+def test_provider_is_connected_when_a_client_unit_is_there(units: tuple[int, ...], expected: bool):
+    ctx = etcd_context()
+    state = testing.State(relations=[client_relation(units)])
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        answer = mgr.charm.db.is_connected()
+        mgr.run()
+
+    assert answer is expected
