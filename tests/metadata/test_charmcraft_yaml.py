@@ -1,0 +1,58 @@
+"""charmcraft.yaml is valid by charmcraft's own model and names every library and endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from charmcraft.models.project import CharmcraftProject
+from charmcraft.parts import setup_parts
+
+from tests.metadata.librecord import ROOT, full_name, library_paths
+
+CHARMCRAFT_YAML = ROOT / "charmcraft.yaml"
+# Each library's interface, and the endpoint names its classes default to on each side.
+ENDPOINTS = {
+    "charms.etcd.v0.etcd": {"interface": "etcd", "requires": "etcd", "provides": "db"},
+}
+
+
+def _raw() -> Any:
+    return yaml.safe_load(CHARMCRAFT_YAML.read_text())
+
+
+def _declared_libraries() -> set[str]:
+    """`charm-libs` entries (`lib: etcd.etcd`, `version: "0"`) as importable names."""
+    declared: set[str] = set()
+    for entry in _raw()["charm-libs"]:
+        charm, name = entry["lib"].split(".")
+        declared.add(f"charms.{charm.replace('-', '_')}.v{entry['version']}.{name}")
+    return declared
+
+
+# charmcraft warns about its own default for a field this project does not set.
+@pytest.mark.filterwarnings("ignore:The 'charmhub' field is deprecated:DeprecationWarning")
+def test_charmcraft_accepts_the_project():
+    setup_parts()  # registers the charm plugin, as the charmcraft command does at start-up
+    project = CharmcraftProject.from_yaml_file(Path(CHARMCRAFT_YAML))
+
+    assert project.name == "legacy-interfaces-demo"
+    assert project.type == "charm"
+
+
+def test_charm_libs_names_every_library_and_nothing_else():
+    assert _declared_libraries() == {full_name(path) for path in library_paths()}
+
+
+def test_every_library_has_both_sides_declared():
+    raw = _raw()
+    for library, endpoint in ENDPOINTS.items():
+        for role in ("requires", "provides"):
+            declared = raw[role][endpoint[role]]
+            assert declared == {"interface": endpoint["interface"]}, (library, role)
+
+
+def test_every_library_has_its_endpoints_listed_here():
+    assert set(ENDPOINTS) == {full_name(path) for path in library_paths()}
