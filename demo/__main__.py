@@ -1,0 +1,15 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""`make demo`: tell each interface's story, end to end, without a Juju controller."""
+
+from __future__ import annotations
+
+from demo.etcd import EtcdStory
+from demo.runner import main
+from demo.story import Story
+
+# One story per interface library; a new library adds its story here.
+STORIES: tuple[Story, ...] = (EtcdStory(),)
+
+if __name__ == "__main__":
+    raise SystemExit(main(STORIES))

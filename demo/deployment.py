@@ -1,0 +1,585 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""A simulated Juju model that runs real charm code through `ops.testing`, hook by hook.
+
+Nothing here knows about any interface. A `Deployment` holds applications, their units and
+the integrations (relations) between their endpoints. Each unit is one `ops.testing.Context`
+plus the `ops.testing.State` it last returned. Operations such as `integrate` or
+`remove_unit` queue the hooks Juju would run, in Juju's order, and `settle` runs them: before
+a unit's hook, every relation in its state gets the other side's current databags (only of
+the units this unit has seen join), and after it the unit's output state is kept. When a
+hook changes a unit's databag, the units that can see it get `relation-changed`, as in Juju.
+
+Peer relations (needed later for mysql-innodb-cluster) fit the same data model: an
+`Integration` whose two endpoints are the same endpoint of one application, whose remote
+units are the other units of that application. Building their `ops.testing.PeerRelation`
+and queueing their hooks when units are added is what remains to be written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import ops
+import yaml
+from ops import testing
+
+ConfigValue = str | int | float | bool
+Databag = Mapping[str, str]
+
+# Hooks that take no relation; their `ops.testing` event has the same name with underscores.
+UNIT_HOOKS = frozenset(
+    {"install", "leader-elected", "config-changed", "start", "stop", "remove", "update-status"}
+)
+RELATION_HOOKS = frozenset(
+    {
+        "relation-created",
+        "relation-joined",
+        "relation-changed",
+        "relation-departed",
+        "relation-broken",
+    }
+)
+
+
+def load_charmcraft_yaml(charm_type: type[ops.CharmBase]) -> dict[str, Any]:
+    """The charmcraft.yaml of the charm project whose `src/` holds the charm class.
+
+    `ops.testing` can find it by itself, but some of the releases this project supports leave
+    the file open when they do, which warnings-as-errors test runs turn into failures.
+    """
+    charm_root = Path(inspect.getfile(charm_type)).parent.parent
+    with (charm_root / "charmcraft.yaml").open(encoding="utf-8") as file:
+        return yaml.safe_load(file)
+
+
+class Application:
+    """A deployed application: one charm, its config, and its units."""
+
+    def __init__(
+        self, name: str, charm_type: type[ops.CharmBase], config: Mapping[str, ConfigValue]
+    ):
+        self.name = name
+        self.charm_type = charm_type
+        self.charmcraft_yaml = load_charmcraft_yaml(charm_type)
+        self.config: dict[str, ConfigValue] = dict(config)
+        self.units: dict[int, Unit] = {}
+        self.leader: Unit | None = None
+        self._next_unit_number = 0
+
+    def new_unit_number(self) -> int:
+        """The next unit number; like Juju, numbers of removed units are never reused."""
+        number = self._next_unit_number
+        self._next_unit_number += 1
+        return number
+
+    def __repr__(self) -> str:
+        return f"Application({self.name!r})"
+
+
+class Unit:
+    """A unit: the `ops.testing.Context` its hooks run in, and the State it last returned."""
+
+    def __init__(self, app: Application, number: int, address: str):
+        self.app = app
+        self.number = number
+        self.address = address
+        metadata = {
+            key: value
+            for key, value in app.charmcraft_yaml.items()
+            if key not in ("config", "actions")
+        }
+        self.context = testing.Context(
+            app.charm_type,
+            meta=metadata,
+            config=app.charmcraft_yaml.get("config"),
+            actions=app.charmcraft_yaml.get("actions"),
+            app_name=app.name,
+            unit_id=number,
+        )
+        self.state = testing.State()
+
+    @property
+    def name(self) -> str:
+        """The Juju unit name, such as `etcd/0`."""
+        return f"{self.app.name}/{self.number}"
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this unit is its application's leader."""
+        return self.app.leader is self
+
+    def juju_databag(self) -> dict[str, str]:
+        """The keys Juju itself puts in each of this unit's databags."""
+        return {
+            "egress-subnets": f"{self.address}/32",
+            "ingress-address": self.address,
+            "private-address": self.address,
+        }
+
+    def databag(self, integration: Integration) -> dict[str, str]:
+        """This unit's current databag on the integration (empty if it is not in it)."""
+        relation = self.relation_state(integration)
+        return dict(relation.local_unit_data) if relation else {}
+
+    def app_databag(self, integration: Integration) -> dict[str, str]:
+        """The application databag on the integration, as this unit last saw it."""
+        relation = self.relation_state(integration)
+        return dict(relation.local_app_data) if relation else {}
+
+    def relation_state(self, integration: Integration) -> testing.Relation | None:
+        """The integration as this unit's State holds it, if it does."""
+        return _relation_in(self.state, integration.id)
+
+    def network(self, endpoint: str) -> testing.Network:
+        """The endpoint's network binding, on this unit's address."""
+        return testing.Network(
+            endpoint,
+            [testing.BindAddress([testing.Address(self.address)])],
+            ingress_addresses=[self.address],
+            egress_subnets=[f"{self.address}/32"],
+        )
+
+    def __repr__(self) -> str:
+        return f"Unit({self.name!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One application's endpoint, written `app:endpoint` as in `juju integrate`."""
+
+    app: Application
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.app.name}:{self.name}"
+
+
+@dataclasses.dataclass(eq=False)
+class Integration:
+    """A relation between two endpoints, and what each unit in it knows about the others."""
+
+    id: int
+    ends: tuple[Endpoint, Endpoint]
+    interface: str
+    members: set[Unit] = dataclasses.field(default_factory=set)
+    """Units that have run relation-created and not yet relation-broken."""
+    joined: dict[Unit, set[Unit]] = dataclasses.field(default_factory=dict)
+    """Per unit, the remote units it has seen join and not yet seen depart."""
+
+    def end_of(self, app: Application) -> Endpoint:
+        """The endpoint of the integration that belongs to this application."""
+        return next(end for end in self.ends if end.app is app)
+
+    def remote_end_of(self, app: Application) -> Endpoint:
+        """The endpoint at the other end from this application."""
+        return next(end for end in self.ends if end.app is not app)
+
+    def apps(self) -> tuple[Application, Application]:
+        """The two applications, in the order they were integrated."""
+        return self.ends[0].app, self.ends[1].app
+
+    def known_remotes(self, unit: Unit) -> list[Unit]:
+        """The remote units this unit has seen join, in unit-number order."""
+        return sorted(self.joined.get(unit, ()), key=lambda remote: remote.number)
+
+    def __str__(self) -> str:
+        return f"{self.ends[0]} to {self.ends[1]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Hook:
+    """One Juju hook to run on one unit: its kind and, for relation hooks, its context."""
+
+    kind: str
+    """Juju's hook name without the endpoint: `install`, `relation-joined`, ..."""
+    integration: Integration | None = None
+    remote: Unit | None = None
+    """The remote unit the hook is about (JUJU_REMOTE_UNIT)."""
+    departing: Unit | None = None
+    """The unit that is leaving the relation (JUJU_DEPARTING_UNIT)."""
+
+    def name_on(self, unit: Unit) -> str:
+        """The hook's full name as Juju runs it on this unit, such as `db-relation-joined`."""
+        if self.integration is None:
+            return self.kind
+        return f"{self.integration.end_of(unit.app).name}-{self.kind}"
+
+    def detail_on(self, unit: Unit) -> str:
+        """What the hook is about, such as `remote etcd/1`, or "" when nothing needs saying."""
+        parts: list[str] = []
+        if self.remote is not None:
+            parts.append(f"remote {self.remote.name}")
+        if self.departing is unit:
+            parts.append("this unit is departing")
+        return ", ".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabagChange:
+    """A databag that a hook changed."""
+
+    integration: Integration
+    owner: str
+    """The unit (`etcd/0`) or application (`etcd`) that owns the databag."""
+    before: Databag
+    after: Databag
+    juju_keys: Databag
+    """What Juju itself put in the databag, so a reader can leave it out."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HookRun:
+    """What one hook run did: the events the charm saw, the databags and status it changed."""
+
+    unit: Unit
+    hook: Hook
+    events: tuple[ops.EventBase, ...]
+    """Events other than the Juju hook itself: the libraries' events, in emission order."""
+    changes: tuple[DatabagChange, ...]
+    status_before: tuple[str, str]
+    status_after: tuple[str, str]
+    """The unit status as (name, message)."""
+
+    @property
+    def hook_name(self) -> str:
+        """The hook's full name, such as `etcd-relation-changed`."""
+        return self.hook.name_on(self.unit)
+
+    @property
+    def fired(self) -> list[str]:
+        """The class names of `events`, in order."""
+        return [type(event).__name__ for event in self.events]
+
+
+HookListener = Callable[[HookRun], None]
+
+
+class Deployment:
+    """A model of applications and integrations that runs hooks in the order Juju would.
+
+    Each operation queues its hooks and runs them, together with the `relation-changed`
+    hooks that databag changes cause, until nothing is left; it returns what ran.
+
+    Args:
+        on_hook: called after each hook run, for example to print it.
+    """
+
+    def __init__(self, on_hook: HookListener | None = None):
+        self.apps: dict[str, Application] = {}
+        self.integrations: list[Integration] = []
+        self._on_hook = on_hook
+        self._queue: deque[tuple[Unit, Hook]] = deque()
+        self._secrets: dict[str, tuple[dict[str, str], set[Application]]] = {}
+        self._next_relation_id = 0
+
+    # --- Operations, named after the juju commands -----------------------------------------
+
+    def deploy(
+        self,
+        name: str,
+        charm_type: type[ops.CharmBase],
+        units: int = 1,
+        config: Mapping[str, ConfigValue] | None = None,
+    ) -> list[HookRun]:
+        """Deploy an application with some units; the first unit becomes the leader."""
+        app = Application(name, charm_type, config or {})
+        self.apps[name] = app
+        for _ in range(units):
+            self._queue_new_unit(app)
+        return self.settle()
+
+    def add_unit(self, app: Application) -> list[HookRun]:
+        """Add a unit, which joins every integration its application is in."""
+        self._queue_new_unit(app)
+        return self.settle()
+
+    def remove_unit(self, unit: Unit) -> list[HookRun]:
+        """Remove a unit: it leaves every integration, then a new leader is elected if needed."""
+        for integration in self._integrations_of(unit.app):
+            self._queue_unit_departure(integration, unit)
+        self._enqueue(unit, Hook("stop"))
+        self._enqueue(unit, Hook("remove"))
+        runs = self.settle()
+        del unit.app.units[unit.number]
+        if unit.is_leader:
+            runs += self._elect_new_leader(unit.app)
+        return runs
+
+    def config(self, app: Application, options: Mapping[str, ConfigValue | None]) -> list[HookRun]:
+        """Set config options, as `juju config` does; None unsets an option."""
+        for option, value in options.items():
+            if value is None:
+                app.config.pop(option, None)
+            else:
+                app.config[option] = value
+        for unit in self._units_of(app):
+            self._enqueue(unit, Hook("config-changed"))
+        return self.settle()
+
+    def add_secret(self, content: Mapping[str, str], *, grant_to: Iterable[Application]) -> str:
+        """Add a user secret, granted to these applications, and return its ID."""
+        number = len(self._secrets) + 1
+        # Juju secret IDs are 20 lowercase letters and digits; ops.testing checks the shape.
+        secret_id = f"secret:demo{number:016d}"
+        self._secrets[secret_id] = (dict(content), set(grant_to))
+        return secret_id
+
+    def integrate(self, first: Endpoint, second: Endpoint, interface: str) -> list[HookRun]:
+        """Relate two endpoints: relation-created everywhere, then each unit meets the others."""
+        integration = Integration(self._next_relation_id, (first, second), interface)
+        self._next_relation_id += 1
+        self.integrations.append(integration)
+        for app in integration.apps():
+            for unit in self._units_of(app):
+                self._enqueue(unit, Hook("relation-created", integration))
+        for app in integration.apps():
+            for unit in self._units_of(app):
+                for remote in self._units_of(integration.remote_end_of(app).app):
+                    self._queue_meeting(integration, unit, remote)
+        return self.settle()
+
+    def remove_integration(self, integration: Integration) -> list[HookRun]:
+        """Remove a relation: every unit sees each remote unit depart, then relation-broken."""
+        for app in integration.apps():
+            for unit in self._units_of(app):
+                for remote in integration.known_remotes(unit):
+                    self._enqueue(unit, Hook("relation-departed", integration, remote, remote))
+                self._enqueue(unit, Hook("relation-broken", integration))
+        runs = self.settle()
+        self.integrations.remove(integration)
+        return runs
+
+    def settle(self) -> list[HookRun]:
+        """Run queued hooks, and those they cause, until none is left."""
+        runs: list[HookRun] = []
+        while self._queue:
+            unit, hook = self._queue.popleft()
+            runs.append(self._run(unit, hook))
+        return runs
+
+    # --- Hook sequences -------------------------------------------------------------------
+
+    def _queue_new_unit(self, app: Application) -> None:
+        number = app.new_unit_number()
+        unit = Unit(app, number, self._address_for(app, number))
+        app.units[number] = unit
+        if app.leader is None:
+            app.leader = unit
+        self._enqueue(unit, Hook("install"))
+        # Juju creates a new unit's existing relations before it configures and starts it.
+        for integration in self._integrations_of(app):
+            self._enqueue(unit, Hook("relation-created", integration))
+        if unit.is_leader:
+            self._enqueue(unit, Hook("leader-elected"))
+        self._enqueue(unit, Hook("config-changed"))
+        self._enqueue(unit, Hook("start"))
+        for integration in self._integrations_of(app):
+            for remote in self._units_of(integration.remote_end_of(app).app):
+                self._queue_meeting(integration, unit, remote)
+                self._queue_meeting(integration, remote, unit)
+
+    def _queue_meeting(self, integration: Integration, unit: Unit, remote: Unit) -> None:
+        """A unit learns that a remote unit joined: relation-joined, then relation-changed."""
+        self._enqueue(unit, Hook("relation-joined", integration, remote))
+        self._enqueue(unit, Hook("relation-changed", integration, remote))
+
+    def _queue_unit_departure(self, integration: Integration, leaving: Unit) -> None:
+        """The remote units see the unit depart; it sees each of them depart, then breaks."""
+        for remote in self._units_of(integration.remote_end_of(leaving.app).app):
+            if leaving in integration.joined.get(remote, ()):
+                self._enqueue(remote, Hook("relation-departed", integration, leaving, leaving))
+        for remote in integration.known_remotes(leaving):
+            self._enqueue(leaving, Hook("relation-departed", integration, remote, leaving))
+        self._enqueue(leaving, Hook("relation-broken", integration))
+
+    def _elect_new_leader(self, app: Application) -> list[HookRun]:
+        remaining = self._units_of(app)
+        app.leader = remaining[0] if remaining else None
+        if app.leader is not None:
+            self._enqueue(app.leader, Hook("leader-elected"))
+        return self.settle()
+
+    def _enqueue(self, unit: Unit, hook: Hook) -> None:
+        # Juju coalesces relation-changed hooks that are still pending: queue it only once.
+        if hook.kind == "relation-changed" and (unit, hook) in self._queue:
+            return
+        self._queue.append((unit, hook))
+
+    # --- Running one hook -----------------------------------------------------------------
+
+    def _run(self, unit: Unit, hook: Hook) -> HookRun:
+        self._track_membership_before(unit, hook)
+        state_in = self._state_for(unit)
+        seen = len(unit.context.emitted_events)
+        state_out = unit.context.run(self._event_for(unit, hook, state_in), state_in)
+        new_events = unit.context.emitted_events[seen:]
+        if hook.kind == "relation-broken" and hook.integration is not None:
+            hook.integration.members.discard(unit)
+            state_out = self._without_relation(state_out, hook.integration)
+        changes = self._databag_changes(unit, state_in, state_out)
+        unit.state = state_out
+        run = HookRun(
+            unit=unit,
+            hook=hook,
+            events=tuple(event for event in new_events if not isinstance(event, ops.HookEvent)),
+            changes=tuple(changes),
+            status_before=_status_of(state_in),
+            status_after=_status_of(state_out),
+        )
+        self._queue_relation_changed(unit, changes)
+        if self._on_hook is not None:
+            self._on_hook(run)
+        return run
+
+    def _track_membership_before(self, unit: Unit, hook: Hook) -> None:
+        """Update who this unit knows is in the relation, as Juju does before the hook."""
+        integration = hook.integration
+        if integration is None:
+            return
+        known = integration.joined.setdefault(unit, set())
+        if hook.kind == "relation-created":
+            integration.members.add(unit)
+        elif hook.kind == "relation-joined" and hook.remote is not None:
+            known.add(hook.remote)
+        elif hook.kind == "relation-departed" and hook.remote is not None:
+            known.discard(hook.remote)
+        elif hook.kind == "relation-broken":
+            known.clear()
+
+    def _state_for(self, unit: Unit) -> testing.State:
+        """The unit's last State, with the other side's current data in every relation."""
+        integrations = [each for each in self.integrations if unit in each.members]
+        return dataclasses.replace(
+            unit.state,
+            relations=[self._relation_for(unit, each) for each in integrations],
+            # Bound to the unit's own address, so that a charm that publishes its ingress
+            # address (the http provider does) publishes a distinct one per unit.
+            networks=[unit.network(each.end_of(unit.app).name) for each in integrations],
+            config=dict(unit.app.config),
+            leader=unit.is_leader,
+            secrets=self._secrets_for(unit.app),
+        )
+
+    def _relation_for(self, unit: Unit, integration: Integration) -> testing.Relation:
+        remote_app = integration.remote_end_of(unit.app).app
+        previous = unit.relation_state(integration)
+        remote_units = integration.known_remotes(unit)
+        return testing.Relation(
+            integration.end_of(unit.app).name,
+            interface=integration.interface,
+            id=integration.id,
+            remote_app_name=remote_app.name,
+            local_unit_data=unit.databag(integration) if previous else unit.juju_databag(),
+            local_app_data=unit.app_databag(integration),
+            remote_app_data=self._app_databag(remote_app, integration),
+            remote_units_data={
+                remote.number: remote.databag(integration) for remote in remote_units
+            },
+        )
+
+    def _app_databag(self, app: Application, integration: Integration) -> dict[str, str]:
+        """An application's databag: the one its leader writes."""
+        return app.leader.app_databag(integration) if app.leader else {}
+
+    def _secrets_for(self, app: Application) -> list[testing.Secret]:
+        """The user secrets granted to the application (owner None: someone else's)."""
+        return [
+            testing.Secret(dict(content), id=secret_id, owner=None)
+            for secret_id, (content, granted) in self._secrets.items()
+            if app in granted
+        ]
+
+    def _event_for(self, unit: Unit, hook: Hook, state: testing.State) -> Any:
+        """The `ops.testing` event for the hook; relation events get the State's relation."""
+        on = unit.context.on
+        if hook.kind in UNIT_HOOKS:
+            return getattr(on, hook.kind.replace("-", "_"))()
+        if hook.kind not in RELATION_HOOKS or hook.integration is None:
+            raise ValueError(f"cannot run hook {hook.kind!r}")
+        relation = state.get_relation(hook.integration.id)
+        kwargs: dict[str, int] = {}
+        if hook.remote is not None:
+            kwargs["remote_unit"] = hook.remote.number
+        # ops.testing can only name a *remote* unit as the departing one. When this unit is
+        # the one leaving, Juju would name this unit; the remote unit is named instead, which
+        # tells the charm the same thing: no remote unit is left.
+        if hook.departing is not None and hook.departing is not unit:
+            kwargs["departing_unit"] = hook.departing.number
+        return getattr(on, hook.kind.replace("-", "_"))(relation, **kwargs)
+
+    def _without_relation(self, state: testing.State, integration: Integration) -> testing.State:
+        """The state after relation-broken: Juju forgets the relation once the hook ran."""
+        kept = [relation for relation in state.relations if relation.id != integration.id]
+        return dataclasses.replace(state, relations=kept)
+
+    def _databag_changes(
+        self, unit: Unit, state_in: testing.State, state_out: testing.State
+    ) -> list[DatabagChange]:
+        """The unit and application databags the hook changed, relation by relation."""
+        changes: list[DatabagChange] = []
+        for integration in self.integrations:
+            before = _relation_in(state_in, integration.id)
+            after = _relation_in(state_out, integration.id)
+            # A relation gone after the hook was broken, not changed: Juju drops its data.
+            if before is None or after is None:
+                continue
+            if after.local_unit_data != before.local_unit_data:
+                changes.append(
+                    DatabagChange(
+                        integration,
+                        unit.name,
+                        dict(before.local_unit_data),
+                        dict(after.local_unit_data),
+                        unit.juju_databag(),
+                    )
+                )
+            if after.local_app_data != before.local_app_data:
+                changes.append(
+                    DatabagChange(
+                        integration,
+                        unit.app.name,
+                        dict(before.local_app_data),
+                        dict(after.local_app_data),
+                        {},
+                    )
+                )
+        return changes
+
+    def _queue_relation_changed(self, unit: Unit, changes: list[DatabagChange]) -> None:
+        """Tell the units that can see a changed databag, as Juju does after the hook."""
+        for change in changes:
+            integration = change.integration
+            remote_app = integration.remote_end_of(unit.app).app
+            for remote in self._units_of(remote_app):
+                if unit in integration.joined.get(remote, ()):
+                    self._enqueue(remote, Hook("relation-changed", integration, unit))
+
+    # --- Lookups --------------------------------------------------------------------------
+
+    def _units_of(self, app: Application) -> list[Unit]:
+        return [app.units[number] for number in sorted(app.units)]
+
+    def _integrations_of(self, app: Application) -> list[Integration]:
+        return [integration for integration in self.integrations if app in integration.apps()]
+
+    def _address_for(self, app: Application, number: int) -> str:
+        """A distinct, stable address per unit: one /24 per application."""
+        app_index = list(self.apps).index(app.name) + 1
+        return f"10.{app_index}.0.{10 + number}"
+
+
+def _relation_in(state: testing.State, relation_id: int) -> testing.Relation | None:
+    for relation in state.relations:
+        if relation.id == relation_id and isinstance(relation, testing.Relation):
+            return relation
+    return None
+
+
+def _status_of(state: testing.State) -> tuple[str, str]:
+    return state.unit_status.name, state.unit_status.message

@@ -1,0 +1,85 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""What every interface's story has in common: the stage it plays on, and its self-checks."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from pathlib import Path
+
+from demo.deployment import Deployment, HookRun, Unit
+from demo.transcript import Transcript
+
+
+class ExpectationFailedError(Exception):
+    """Something the story expects did not happen: the library or the demo is broken."""
+
+
+def expect(condition: bool, what: str) -> None:
+    """Check one of the story's expectations; `what` says what should have happened."""
+    if not condition:
+        raise ExpectationFailedError(what)
+
+
+class Stage:
+    """Where a story plays: a fresh deployment, the transcript, and a temporary directory.
+
+    Args:
+        transcript: where the story is told; every hook run is printed to it.
+        workdir: a temporary directory, removed after the story: the only place files go.
+    """
+
+    def __init__(self, transcript: Transcript, workdir: Path):
+        self.transcript = transcript
+        self.workdir = workdir
+        self.runs: list[HookRun] = []
+        """Every hook run so far, in order."""
+        self.deployment = Deployment(on_hook=self.record)
+
+    def step(self, title: str) -> None:
+        """Start the next numbered step of the transcript."""
+        self.transcript.step(title)
+
+    def record(self, run: HookRun) -> None:
+        """Keep and print a hook run; the deployment calls this after each hook."""
+        self.runs.append(run)
+        self.transcript.hook(run)
+
+
+def fired_on(runs: Iterable[HookRun], unit: Unit) -> list[str]:
+    """The class names of the library events that fired on the unit, in order."""
+    return [name for run in runs if run.unit is unit for name in run.fired]
+
+
+def expect_fired(runs: Iterable[HookRun], unit: Unit, expected: list[str]) -> None:
+    """Check that exactly these library events fired on the unit, in this order."""
+    fired = fired_on(runs, unit)
+    expect(
+        fired == expected, f"{unit.name} should have seen {expected or 'no event'}, saw {fired}"
+    )
+
+
+def expect_status(unit: Unit, name: str, message: str) -> None:
+    """Check the unit's current status."""
+    status = (unit.state.unit_status.name, unit.state.unit_status.message)
+    expect(
+        status == (name, message), f"{unit.name} status should be {name}: {message!r}, is {status}"
+    )
+
+
+class Story(abc.ABC):
+    """One interface's story, told through the demo charm; see `demo.etcd` for one."""
+
+    title: str
+    """The story's heading in the transcript."""
+    secret_keys: frozenset[str] = frozenset()
+    """Names whose values the transcript masks, beyond anything PEM (masked always)."""
+
+    @abc.abstractmethod
+    def play(self, stage: Stage) -> str:
+        """Run the story's steps, checking its expectations; return a one-line summary.
+
+        Raises:
+            ExpectationFailedError: something the story expects did not happen.
+        """
