@@ -232,12 +232,11 @@ def _check_connection_string(value: str) -> str:
 def _check_client_url(url: str) -> None:
     try:
         parts = urlsplit(_bracket_bare_ipv6(url))
-        port = parts.port  # parsing the port is what validates it
+        _ = parts.port  # reading the port raises ValueError unless it is a number to 65535
     except ValueError:
         raise ValueError("holds a URL that cannot be parsed") from None
     if not parts.scheme or not parts.hostname:
         raise ValueError("each URL needs a scheme and a host, like https://10.0.0.5:2379")
-    del port
 
 
 def _bracket_bare_ipv6(url: str) -> str:
@@ -605,11 +604,33 @@ def _write_private_files(contents: dict[Path, str]) -> None:
             temporary.unlink(missing_ok=True)
 
 
+class _EtcdEndpoint(ops.Object):
+    """What both roles share: the endpoint check, and the endpoint's relations."""
+
+    def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
+        super().__init__(charm, relation_name)
+        _check_endpoint(charm, relation_name, role)
+        self._relation_name = relation_name
+
+    @property
+    def relations(self) -> list[ops.Relation]:
+        """The relations of the endpoint, oldest first."""
+        return sorted(self.model.relations[self._relation_name], key=lambda relation: relation.id)
+
+    def is_connected(self) -> bool:
+        """Whether any remote unit has joined."""
+        return any(relation.units for relation in self.relations)
+
+
 # --- Requirer ------------------------------------------------------------------------------
 
 
-class EtcdRequires(ops.Object):
+class EtcdRequires(_EtcdEndpoint):
     """The client side of the `etcd` interface: reads what the etcd units publish.
+
+    Events are per relation. The getters answer for the endpoint as a whole: each key's first
+    value over its relations, oldest first, and their units in unit-number order, which is
+    the legacy layer's answer whenever there is one relation, as there usually is.
 
     Args:
         charm: the charm that owns the endpoint.
@@ -620,9 +641,7 @@ class EtcdRequires(ops.Object):
     _stored = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str = "etcd"):
-        super().__init__(charm, relation_name)
-        _check_endpoint(charm, relation_name, ops.RelationRole.requires)
-        self._relation_name = relation_name
+        super().__init__(charm, relation_name, ops.RelationRole.requires)
         self._warned: set[MalformedUnit] = set()
         # Per relation id: whether it was connected and fingerprints of the payloads last
         # announced, so that each event fires once per change.
@@ -633,16 +652,7 @@ class EtcdRequires(ops.Object):
         self.framework.observe(events.relation_departed, self._on_relation_departed)
         self.framework.observe(events.relation_broken, self._on_relation_broken)
 
-    @property
-    def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first."""
-        return sorted(self.model.relations[self._relation_name], key=lambda relation: relation.id)
-
     # Queries: always answered from the current databags.
-
-    def is_connected(self) -> bool:
-        """Whether any etcd unit has joined."""
-        return any(relation.units for relation in self.relations)
 
     def is_available(self) -> bool:
         """Whether a connection string is published."""
@@ -802,7 +812,7 @@ def _first_values(units_data: Iterable[EtcdProviderData]) -> EtcdProviderData:
 # --- Provider ------------------------------------------------------------------------------
 
 
-class EtcdProvides(ops.Object):
+class EtcdProvides(_EtcdEndpoint):
     """The etcd side of the `etcd` interface: publishes where the cluster is and how to log in.
 
     What the charm sets is kept in the unit's stored state and written, by this unit, on every
@@ -818,24 +828,13 @@ class EtcdProvides(ops.Object):
     _stored = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str = "db"):
-        super().__init__(charm, relation_name)
-        _check_endpoint(charm, relation_name, ops.RelationRole.provides)
-        self._relation_name = relation_name
+        super().__init__(charm, relation_name, ops.RelationRole.provides)
         self._stored.set_default(connection={}, credentials={}, connected=[])
         events = charm.on[relation_name]
         self.framework.observe(events.relation_created, self._on_relation_created)
         self.framework.observe(events.relation_joined, self._on_relation_joined)
         self.framework.observe(events.relation_departed, self._on_relation_departed)
         self.framework.observe(events.relation_broken, self._on_relation_broken)
-
-    @property
-    def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first."""
-        return sorted(self.model.relations[self._relation_name], key=lambda relation: relation.id)
-
-    def is_connected(self) -> bool:
-        """Whether any client unit has joined."""
-        return any(relation.units for relation in self.relations)
 
     def set_connection_string(self, connection_string: str, version: str | None = None) -> None:
         """Publish the cluster's client URLs and, if known, the etcd version.
