@@ -660,7 +660,8 @@ class EtcdRequires(_EtcdEndpoint):
 
     def is_tls_available(self) -> bool:
         """Whether a connection string and all three client credentials are published."""
-        return self.is_available() and self.get_client_credentials() is not None
+        published = self._published()  # read the databags once for both questions
+        return published.connection_string is not None and published.credentials().is_complete()
 
     def get_connection_string(self) -> str | None:
         """The comma-separated client URLs of the etcd cluster, or None."""
