@@ -23,7 +23,7 @@ import inspect
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ops
 import yaml
@@ -58,6 +58,28 @@ def load_charmcraft_yaml(charm_type: type[ops.CharmBase]) -> dict[str, Any]:
         return yaml.safe_load(file)
 
 
+CharmT = TypeVar("CharmT", bound=ops.CharmBase)
+
+
+def charm_context(
+    charm_type: type[CharmT], charmcraft_yaml: Mapping[str, Any], **kwargs: Any
+) -> testing.Context[CharmT]:
+    """An `ops.testing.Context` for the charm, with its charmcraft.yaml split as ops wants it.
+
+    `kwargs` go to the Context as they are (`app_name`, `unit_id`, `charm_root`, ...).
+    """
+    metadata = {
+        key: value for key, value in charmcraft_yaml.items() if key not in ("config", "actions")
+    }
+    return testing.Context(
+        charm_type,
+        meta=metadata,
+        config=charmcraft_yaml.get("config"),
+        actions=charmcraft_yaml.get("actions"),
+        **kwargs,
+    )
+
+
 class Application:
     """A deployed application: one charm, its config, and its units."""
 
@@ -89,18 +111,8 @@ class Unit:
         self.app = app
         self.number = number
         self.address = address
-        metadata = {
-            key: value
-            for key, value in app.charmcraft_yaml.items()
-            if key not in ("config", "actions")
-        }
-        self.context = testing.Context(
-            app.charm_type,
-            meta=metadata,
-            config=app.charmcraft_yaml.get("config"),
-            actions=app.charmcraft_yaml.get("actions"),
-            app_name=app.name,
-            unit_id=number,
+        self.context = charm_context(
+            app.charm_type, app.charmcraft_yaml, app_name=app.name, unit_id=number
         )
         self.state = testing.State()
 

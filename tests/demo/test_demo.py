@@ -22,7 +22,7 @@ from ops import testing
 
 import demo.etcd
 from charm import LegacyInterfacesDemoCharm
-from demo.deployment import load_charmcraft_yaml
+from demo.deployment import charm_context, load_charmcraft_yaml
 from demo.etcd import CLIENT_CA, CLIENT_CERT, CLIENT_KEY, CONNECTION_STRING, EtcdStory, pem_body
 from demo.runner import main
 from demo.transcript import Masker
@@ -278,14 +278,7 @@ TLS_CONTENT = {"client-key": CLIENT_KEY, "client-cert": CLIENT_CERT, "client-ca"
 
 
 def context(app_name: str, **kwargs: Any) -> testing.Context[LegacyInterfacesDemoCharm]:
-    metadata = {key: value for key, value in CHARMCRAFT.items() if key != "config"}
-    return testing.Context(
-        LegacyInterfacesDemoCharm,
-        meta=metadata,
-        config=CHARMCRAFT["config"],
-        app_name=app_name,
-        **kwargs,
-    )
+    return charm_context(LegacyInterfacesDemoCharm, CHARMCRAFT, app_name=app_name, **kwargs)
 
 
 def client_relation(*units_data: dict[str, str]) -> testing.Relation:
