@@ -616,6 +616,15 @@ def test_values_a_legacy_build_json_quoted_are_read_as_plain_strings():
     }
 
 
+def test_json_escapes_of_characters_beyond_ascii_decode_like_any_other():
+    # Only escapes that spell a lone surrogate keep a value raw; others are ordinary text.
+    relation = etcd_relation({0: published(connection_string=r'"https://\u00ebtcd.example:2379"')})
+    state = testing.State(relations=[relation])
+
+    assert ask(state, EtcdRequires.get_connection_string) == "https://\u00ebtcd.example:2379"
+    assert ask(state, EtcdRequires.malformed_units) == []
+
+
 def test_getters_answer_none_when_nothing_is_published():
     state = testing.State(relations=[etcd_relation({0: etcd_unit()})])
 
@@ -996,6 +1005,10 @@ def test_stored_state_holds_no_private_key_in_clear():
 # --- 6. Malformed and hostile remote data ----------------------------------------------------
 
 HOSTILE_VALUES = [
+    # JSON escapes that spell a lone surrogate: no UTF-8 databag can hold the decoded value.
+    pytest.param("connection_string", r'"https://\ud800:2379"', id="connection-lone-surrogate"),
+    pytest.param("version", r'"3.5.\udc00"', id="version-lone-surrogate"),
+    pytest.param("client_ca", json.dumps(OTHER_CA)[:-1] + r'\ud800"', id="ca-lone-surrogate"),
     pytest.param("connection_string", json.dumps([CONNECTION]), id="connection-json-list"),
     pytest.param("connection_string", "2379", id="connection-json-number"),
     pytest.param("connection_string", "https://10.9.9.9:2379, https://10.9.9.8:2379", id="spaces"),
@@ -1208,6 +1221,12 @@ def test_event_objects_do_not_show_the_key_in_their_repr():
 # --- 7. Provider input validation ---------------------------------------------------------
 
 BAD_CONNECTIONS = [
+    pytest.param(CONNECTION.encode(), VERSION, "connection_string", id="bytes"),
+    pytest.param(2379, VERSION, "connection_string", id="number"),
+    pytest.param(CONNECTION, 3.5, "version", id="version-number"),
+    pytest.param(CONNECTION, VERSION.encode(), "version", id="version-bytes"),
+    pytest.param("https://\ud800:2379", VERSION, "connection_string", id="lone-surrogate"),
+    pytest.param(CONNECTION, "3.5.1\udc00", "version", id="version-lone-surrogate"),
     pytest.param("", VERSION, "connection_string", id="empty"),
     pytest.param(" ", VERSION, "connection_string", id="blank"),
     pytest.param(None, VERSION, "connection_string", id="none"),
@@ -1228,6 +1247,9 @@ BAD_CONNECTIONS = [
 ]
 
 BAD_CREDENTIALS = [
+    pytest.param(KEY.encode(), CERT, CA, "client_key", id="key-bytes"),
+    pytest.param(KEY, [CERT], CA, "client_cert", id="certificate-list"),
+    pytest.param(KEY.replace("\n", "\ud800\n", 2), CERT, CA, "client_key", id="key-surrogate"),
     pytest.param("SECRET-not-a-pem-key", CERT, CA, "client_key", id="key-not-pem"),
     pytest.param("", CERT, CA, "client_key", id="key-empty"),
     pytest.param(CERT, CERT, CA, "client_key", id="certificate-as-key"),
@@ -1262,7 +1284,10 @@ def assert_refused_without_trace(
             attempt(mgr.charm.db)
         out = mgr.run()
 
-    # Neither the error nor the traceback a hook failure would log shows the key.
+    # Neither the error nor the traceback a hook failure would log shows the key, and no
+    # exception holding the refused input hangs on it, not even as a suppressed context.
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
     assert not leaked(str(caught.value))
     assert not leaked(repr(caught.value))
     assert not leaked("".join(traceback.format_exception(caught.value)))

@@ -31,8 +31,15 @@ The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below.
 ## Requirer example
 
 ```python
+from pathlib import Path
+
 import ops
+
 from charms.etcd.v0.etcd import EtcdAvailable, EtcdRequires, EtcdTlsAvailable
+
+# Where the workload reads the etcd endpoints and its client credentials.
+ENDPOINTS_FILE = Path("/etc/my-app/etcd-endpoints")
+CREDENTIALS_DIR = Path("/etc/my-app/etcd")
 
 
 class ClientCharm(ops.CharmBase):
@@ -41,24 +48,32 @@ class ClientCharm(ops.CharmBase):
         self.etcd = EtcdRequires(self)
         framework.observe(self.etcd.on.available, self._on_etcd_available)
         framework.observe(self.etcd.on.tls_available, self._on_etcd_tls_available)
-        framework.observe(self.etcd.on.unavailable, self._on_etcd_unavailable)
+        framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_etcd_available(self, event: EtcdAvailable):
-        self.configure(event.connection_string, event.version)
+        ENDPOINTS_FILE.write_text(event.connection_string)
 
     def _on_etcd_tls_available(self, event: EtcdTlsAvailable):
         self.etcd.save_client_credentials(
-            "/etc/client/etcd.key", "/etc/client/etcd.crt", "/etc/client/etcd-ca.crt"
+            CREDENTIALS_DIR / "client.key",
+            CREDENTIALS_DIR / "client.crt",
+            CREDENTIALS_DIR / "ca.crt",
         )
 
-    def _on_etcd_unavailable(self, event: ops.EventBase):
-        self.unit.status = ops.BlockedStatus("needs an etcd relation")
+    def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
+        # Queries answer from the current relation data, in any hook.
+        if not self.etcd.is_connected():
+            event.add_status(ops.BlockedStatus("needs an etcd relation"))
+        elif not self.etcd.is_available():
+            event.add_status(ops.WaitingStatus("waiting for etcd"))
+        event.add_status(ops.ActiveStatus())
 ```
 
 ## Provider example
 
 ```python
 import ops
+
 from charms.etcd.v0.etcd import EtcdProvides
 
 
@@ -71,7 +86,9 @@ class EtcdCharm(ops.CharmBase):
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
         # Written on every relation of the endpoint, and on those that join later.
         self.db.set_connection_string("https://10.0.0.5:2379,https://10.0.0.6:2379", "3.5.16")
-        self.db.set_client_credentials(key_pem, cert_pem, ca_pem)
+        # The client credentials that the leader issued and keeps in an application secret.
+        tls = self.model.get_secret(label="etcd-client-tls").get_content()
+        self.db.set_client_credentials(tls["client-key"], tls["client-cert"], tls["client-ca"])
 ```
 
 What the charm sets is kept in the unit's stored state, so it survives restarts and reaches
@@ -136,6 +153,11 @@ A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain string
 ## Changelog
 
 - LIBPATCH 1: first release; both roles of the legacy `etcd` interface.
+- LIBPATCH 2: the docstring examples are complete, and the test suite runs them. Setters
+  refuse values of the wrong type (bytes, numbers) with `ValueError` instead of converting
+  them or raising `TypeError`, refuse text that is not valid UTF-8, and no longer keep the
+  refused input in the exception's context. A JSON-quoted value whose escapes spell a lone
+  surrogate is malformed, instead of failing the hook.
 """
 
 from __future__ import annotations
@@ -163,7 +185,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 1
+LIBPATCH = 2
 
 PYDEPS = ["pydantic>=2"]
 
@@ -187,6 +209,9 @@ _PEM = re.compile(
     r"-----END (?P=label)-----\s*)+"
 )
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+# Python text can hold halves of UTF-16 surrogate pairs that no UTF-8 text (and so no databag)
+# can: JSON escapes such as "\ud800" decode to them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- Wire codec: every etcd key is raw -----------------------------------------------------
@@ -197,10 +222,18 @@ def _decode_raw(value: str) -> str:
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         try:
             # JSON text that starts and ends with a quote can only be a string.
-            return str(json.loads(value))
+            decoded = str(json.loads(value))
         except ValueError:
             return value
+        # JSON escapes can spell lone surrogates, which no UTF-8 databag holds and nothing
+        # downstream can serialise: keep the raw text, which fails validation as it should.
+        return value if _has_lone_surrogate(decoded) else decoded
     return value
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    # isascii() costs nothing in CPython, and spares most values, megabytes included, a scan.
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
 
 
 def _encode_raw(value: Any) -> str:
@@ -212,14 +245,17 @@ def _encode_raw(value: Any) -> str:
 # Messages name what is wrong and never echo the value: it may be a private key.
 
 
-def _check_length(value: str, limit: int) -> None:
-    # Checked before any parsing, so a huge value costs no more than its length.
+def _check_text(value: str, limit: int) -> None:
+    # The length is checked before any parsing, so that a huge value costs no more than its
+    # length. A lone surrogate passes every pattern below, but no databag can hold it.
     if len(value) > limit:
         raise ValueError(f"is longer than {limit} characters")
+    if _has_lone_surrogate(value):
+        raise ValueError("is not valid UTF-8 text")
 
 
 def _check_connection_string(value: str) -> str:
-    _check_length(value, _MAX_CONNECTION_STRING)
+    _check_text(value, _MAX_CONNECTION_STRING)
     if not value:
         raise ValueError("must not be empty")
     if any(char.isspace() for char in value):
@@ -256,14 +292,14 @@ def _bracket_bare_ipv6(url: str) -> str:
 
 
 def _check_version(value: str) -> str:
-    _check_length(value, _MAX_VERSION)
+    _check_text(value, _MAX_VERSION)
     if not _VERSION.fullmatch(value):
         raise ValueError("must be a version such as 3.5.16")
     return value
 
 
 def _check_pem(value: str, label_suffix: str) -> str:
-    _check_length(value, _MAX_PEM)
+    _check_text(value, _MAX_PEM)
     match = _PEM.fullmatch(value)
     if match is None:
         raise ValueError("is not PEM text")
@@ -529,18 +565,26 @@ class EtcdProvidesEvents(ops.ObjectEvents):
 
 
 def _validated(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
-    """Build a model from the charm's own values; a bad value raises a value-free ValueError."""
+    """Build a model from the charm's own values; a bad value raises a value-free ValueError.
+
+    Validation is strict: a value of the wrong type (bytes for a string) is refused, not
+    converted.
+    """
     try:
-        return model.model_validate(values)
+        return model.model_validate(values, strict=True)
     except pydantic.ValidationError as error:
-        raise ValueError(_describe(error)) from None
+        problem = _describe(error)
+    # Raised outside the except block, so that the ValidationError, which holds the input
+    # values, is not kept as the new exception's context.
+    raise ValueError(problem)
 
 
 def _validated_json(model: type[_ModelT], payload: str) -> _ModelT:
     try:
         return model.model_validate_json(payload)
     except pydantic.ValidationError as error:
-        raise ValueError(f"stored event payload is invalid: {_describe(error)}") from None
+        problem = _describe(error)
+    raise ValueError(f"stored event payload is invalid: {problem}")
 
 
 # --- Shared plumbing -----------------------------------------------------------------------
