@@ -10,7 +10,7 @@ RUN := $(UV) run --locked
 OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint \
 	--with-requirements tests/oldest-requirements.txt
 
-.PHONY: test lint unit oldest demo lib-record clean
+.PHONY: test lint unit oldest demo bench lib-record clean
 
 test: lint unit oldest
 
@@ -31,6 +31,10 @@ oldest: .venv/.synced
 demo: .venv/.synced
 	$(RUN) python -m demo
 
+# What each library costs in a hook, against a bare-ops floor; writes .bench/latest.json.
+bench: .venv/.synced
+	$(RUN) python -m bench
+
 # After raising a library's LIBPATCH by one, record its new content hash.
 lib-record: .venv/.synced
 	$(RUN) python -m tests.metadata.librecord
@@ -44,4 +48,4 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench
