@@ -1,0 +1,122 @@
+"""The bench's instruments count what they claim, on charms whose true counts are known."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ops
+import pydantic
+import pytest
+from ops import testing
+
+from bench.backend_calls import counting_hook_tools, hook_tools_by_method
+from bench.validations import counting_validations
+
+logger = logging.getLogger(__name__)
+
+META = {"name": "probe", "requires": {"etcd": {"interface": "etcd"}}}
+UNITS = {number: {"key": f"value {number}"} for number in range(4)}
+
+
+class Probe(pydantic.BaseModel):
+    """A databag model of this module, whose validations the bench counts."""
+
+    key: str = ""
+
+
+class ProbeCharm(ops.CharmBase):
+    """Does what `probe` (a class attribute set by each test) says in relation-changed."""
+
+    probe: Any = None
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        framework.observe(self.on["etcd"].relation_changed, self._on_changed)
+
+    def _on_changed(self, event: ops.RelationChangedEvent) -> None:
+        type(self).probe(self, event.relation)
+
+
+def run_changed(probe: Any) -> None:
+    ProbeCharm.probe = probe
+    ctx = testing.Context(ProbeCharm, meta=META)
+    relation = testing.Relation("etcd", remote_units_data=UNITS)
+    ctx.run(ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations={relation}))
+
+
+def sorted_units(relation: ops.Relation) -> list[ops.Unit]:
+    return sorted(relation.units, key=lambda unit: unit.name)
+
+
+def test_the_tool_of_each_backend_method_is_read_from_ops():
+    tools = hook_tools_by_method()
+
+    assert tools["relation_get"] == "relation-get"
+    assert tools["relation_set"] == "relation-set"
+    assert tools["relation_list"] == "relation-list"
+    assert tools["relation_ids"] == "relation-ids"
+    assert tools["is_leader"] == "is-leader"
+    assert tools["juju_log"] == "juju-log"
+    assert tools["config_get"] == "config-get"
+
+
+def test_each_databag_read_is_one_relation_get_however_often_it_is_read():
+    def read_two_units_three_times(_: ops.CharmBase, relation: ops.Relation) -> None:
+        for _attempt in range(3):
+            for unit in sorted_units(relation)[:2]:
+                assert relation.data[unit]["key"]
+
+    with counting_hook_tools() as calls:
+        run_changed(read_two_units_three_times)
+
+    assert calls["relation-get"] == 2
+
+
+def test_is_leader_counts_once_per_hook_as_ops_caches_it_under_juju():
+    def ask_three_times(charm: ops.CharmBase, _: ops.Relation) -> None:
+        for _attempt in range(3):
+            charm.unit.is_leader()
+
+    with counting_hook_tools() as calls:
+        run_changed(ask_three_times)
+
+    assert calls["is-leader"] == 1
+
+
+def test_every_log_record_is_a_juju_log_call():
+    def log(*_: Any) -> None:
+        for number in range(5):
+            logger.info("record %d", number)
+
+    with counting_hook_tools() as quiet:
+        run_changed(lambda *_: None)
+    with counting_hook_tools() as chatty:
+        run_changed(log)
+
+    assert chatty["juju-log"] - quiet["juju-log"] == 5
+
+
+def test_loads_and_validations_are_counted_per_databag():
+    def load_first_unit_twice(_: ops.CharmBase, relation: ops.Relation) -> None:
+        first = sorted_units(relation)[0]
+        for _attempt in range(2):
+            relation.load(Probe, first, decoder=str)
+        Probe.model_validate({"key": "not from a databag"})
+
+    with counting_validations(__name__) as counted:
+        run_changed(load_first_unit_twice)
+
+    assert dict(counted.loads) == {(counted_relation_id(counted.loads), "remote/0"): 2}
+    assert counted.model_validations == 3
+
+
+def counted_relation_id(loads: Any) -> int:
+    (relation_id,) = {relation_id for relation_id, _ in loads}
+    return relation_id
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_probe():
+    yield
+    ProbeCharm.probe = None
