@@ -26,7 +26,7 @@ unit: .venv/.synced
 	$(RUN) coverage report
 
 oldest: .venv/.synced
-	$(OLDEST) pytest tests/unit tests/demo -p no:cacheprovider -q
+	$(OLDEST) pytest tests/unit tests/docs tests/demo -p no:cacheprovider -q
 
 demo: .venv/.synced
 	$(RUN) python -m demo
