@@ -10,7 +10,7 @@ RUN := $(UV) run --locked
 OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint \
 	--with-requirements tests/oldest-requirements.txt
 
-.PHONY: test lint unit oldest demo bench lib-record clean
+.PHONY: test lint unit oldest demo bench fuzz lib-record clean
 
 test: lint unit oldest
 
@@ -35,6 +35,10 @@ demo: .venv/.synced
 bench: .venv/.synced
 	$(RUN) python -m bench
 
+# Hostile remote data and invalid charm input, thousands of examples per property.
+fuzz: .venv/.synced
+	$(RUN) python -m tests.fuzz
+
 # After raising a library's LIBPATCH by one, record its new content hash.
 lib-record: .venv/.synced
 	$(RUN) python -m tests.metadata.librecord
@@ -48,4 +52,4 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis

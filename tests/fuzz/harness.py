@@ -1,0 +1,271 @@
+"""What the fuzz properties share: how a library registers, the charm that drives it, the tally.
+
+A library takes part by describing each role in a `RemoteDataTarget` (for hostile remote data)
+and its setters in a `SetterTarget` (for invalid charm input); `tests/fuzz/test_etcd.py` is
+the example. The properties themselves (`remote_data.py`, `setters.py`) know no interface.
+
+Each property failure raises a subclass of `InvariantBrokenError`, so that the summary can
+count uncaught exceptions and leaks apart from the other broken invariants.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import ops
+from hypothesis import strategies as st
+
+# --- Broken invariants ---------------------------------------------------------------------
+
+
+class InvariantBrokenError(AssertionError):
+    """A broken invariant; hypothesis shrinks to the smallest example that raises it."""
+
+
+class UncaughtError(InvariantBrokenError):
+    """An exception escaped a hook or a query."""
+
+
+class SecretLeakError(InvariantBrokenError):
+    """A secret value reached a log record, an exception message or a repr."""
+
+
+class EventQueryDisagreementError(InvariantBrokenError):
+    """An event and the queries answered differently in the same hook."""
+
+
+class RepeatedEventError(InvariantBrokenError):
+    """An event fired again for a payload it already announced, or ended what never began."""
+
+
+class SetterMisbehavedError(InvariantBrokenError):
+    """A setter given invalid input did not raise ValueError, or changed something."""
+
+
+# --- The tally that `make fuzz` prints -----------------------------------------------------
+
+
+@dataclasses.dataclass
+class Tally:
+    """How much input the properties have tried, in this process."""
+
+    databags_by_role: Counter[str] = dataclasses.field(default_factory=Counter[str])
+    setter_calls: int = 0
+    roles_held_to_minimum: set[str] = dataclasses.field(default_factory=set[str])
+    """Roles that read remote data and steer around known defects, so run to the end."""
+
+
+TALLY = Tally()
+
+
+# --- Registration --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class EventPair:
+    """A state of the role, as its "became true" and "stopped being true" events name it.
+
+    Args:
+        start: the name of the event on `.on` that announces the state (or a new payload).
+        end: the name of the event that announces its end.
+        query: the name (in `RemoteDataTarget.queries`) of the query that says whether the
+            state holds on the endpoint.
+        payload: what the start event carries, as a comparable value.
+        current: the queries' answer for that payload, asked of the library object, to compare
+            with the payload of the oldest relation in the state; None when there is nothing
+            to compare.
+    """
+
+    start: str
+    end: str
+    query: str
+    payload: Callable[[Any], Any] = lambda _event: ()
+    current: Callable[[Any], Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteDataTarget:
+    """One role of a library that reads remote unit databags, described for the fuzzer.
+
+    Args:
+        name: a short name for reports, such as `etcd-requires`.
+        endpoint: the endpoint name; `metadata` must declare it.
+        metadata: charm metadata that declares the endpoint (`requires:` or `provides:`).
+        build: makes the library object for a charm.
+        pairs: the role's states, each a start and an end event.
+        queries: every query of the role, by name, as a function of the library object.
+        secret_queries: names of queries whose answer is a secret by contract (a legacy
+            getter returning the private key); their answers are not scanned for secrets.
+        databags: generates one remote unit databag, right, wrong or hostile.
+        listed_departures: whether relation-departed may still list the departing unit, as
+            some ops releases and test tools do; False only to steer around a known defect.
+        max_relations: how many relations of the endpoint may exist at once (1 to 3).
+        known_defects: the known defects this variant reaches (keys of the library's
+            `KNOWN_DEFECTS`); such a variant runs only in `make fuzz`, where it shows the
+            minimal example of each, and is not held to the minimum count of databags.
+        reads_remote_data: False for a role that only watches units come and go; it gets a
+            quarter of the examples and no minimum count of databags.
+    """
+
+    name: str
+    endpoint: str
+    metadata: Mapping[str, Any]
+    build: Callable[[ops.CharmBase], Any]
+    pairs: tuple[EventPair, ...]
+    queries: Mapping[str, Callable[[Any], Any]]
+    databags: st.SearchStrategy[dict[str, str]]
+    secret_queries: frozenset[str] = frozenset()
+    listed_departures: bool = True
+    max_relations: int = 3
+    known_defects: tuple[str, ...] = ()
+    reads_remote_data: bool = True
+
+    def pair_of(self, event_name: str) -> tuple[EventPair, bool]:
+        """The pair an event belongs to, and whether it is the pair's start event."""
+        for pair in self.pairs:
+            if event_name in (pair.start, pair.end):
+                return pair, event_name == pair.start
+        raise KeyError(event_name)
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        """Every event of the role that the fuzz charm observes."""
+        return tuple(name for pair in self.pairs for name in (pair.start, pair.end))
+
+
+@dataclasses.dataclass(frozen=True)
+class Setter:
+    """One setter of a provider, with what makes its input invalid.
+
+    Args:
+        name: the method's name, for reports.
+        call: calls the setter on the library object with the generated arguments.
+        invalid: generates argument tuples of which at least one is invalid.
+        valid: one valid argument tuple, published before the invalid call so that there is
+            something the invalid call must leave alone.
+        known_defects: as for `RemoteDataTarget`: invalid input that the current LIBPATCH is
+            known to accept runs only in `make fuzz`.
+    """
+
+    name: str
+    call: Callable[[Any, tuple[Any, ...]], None]
+    invalid: st.SearchStrategy[tuple[Any, ...]]
+    valid: tuple[Any, ...]
+    known_defects: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class SetterTarget:
+    """The setters of one provider role, described for the fuzzer."""
+
+    name: str
+    endpoint: str
+    metadata: Mapping[str, Any]
+    build: Callable[[ops.CharmBase], Any]
+    setters: tuple[Setter, ...]
+
+
+# --- The fuzz charm ------------------------------------------------------------------------
+
+DEFER_OPTION = "defer"
+"""The config option naming the library events the fuzz charm defers, comma-separated."""
+
+FUZZ_CONFIG = {"options": {DEFER_OPTION: {"type": "string", "default": ""}}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Seen:
+    """One library event as the fuzz charm's observer saw it, with the queries' answers."""
+
+    name: str
+    handle: str
+    relation_id: int
+    payload: Any
+    answers: Mapping[str, Any]
+
+
+@dataclasses.dataclass
+class Recording:
+    """What the fuzz charm saw in one hook: events in order, then the answers at its end."""
+
+    events: list[Seen] = dataclasses.field(default_factory=list[Seen])
+    final: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
+    reprs: list[str] = dataclasses.field(default_factory=list[str])
+
+
+class FuzzCharm(ops.CharmBase):
+    """Observes every event of a library role and asks every query in each handler.
+
+    It is a holistic charm at its most demanding: each handler and the end of each hook
+    (collect-status) call every query once. Subclasses name their target; the class
+    attribute `recording` is replaced by the property before each hook.
+    """
+
+    target: ClassVar[RemoteDataTarget | SetterTarget]
+    recording: ClassVar[Recording] = Recording()
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.library = self.target.build(self)
+        if isinstance(self.target, RemoteDataTarget):
+            for name in self.target.event_names:
+                framework.observe(getattr(self.library.on, name), self._on_library_event)
+            framework.observe(self.on.collect_unit_status, self._on_collect_status)
+
+    def _on_library_event(self, event: ops.EventBase) -> None:
+        assert isinstance(self.target, RemoteDataTarget)
+        pair, is_start = self.target.pair_of(event.handle.kind)
+        relation: ops.Relation = getattr(event, "relation")  # noqa: B009 - every such event has one
+        self.recording.events.append(
+            Seen(
+                name=event.handle.kind,
+                handle=event.handle.path,
+                relation_id=relation.id,
+                payload=pair.payload(event) if is_start else (),
+                answers=self._ask_everything(),
+            )
+        )
+        self.recording.reprs.append(repr(event))
+        if event.handle.kind in str(self.config[DEFER_OPTION]).split(","):
+            event.defer()
+
+    def _on_collect_status(self, _: ops.CollectStatusEvent) -> None:
+        self.recording.final.update(self._ask_everything())
+
+    def _ask_everything(self) -> dict[str, Any]:
+        assert isinstance(self.target, RemoteDataTarget)
+        answers: dict[str, Any] = {}
+        for name, query in self.target.queries.items():
+            answers[name] = query(self.library)
+            if name not in self.target.secret_queries:
+                self.recording.reprs.append(repr(answers[name]))
+        for pair in self.target.pairs:
+            if pair.current is not None:
+                answers[f"current {pair.start}"] = pair.current(self.library)
+        return answers
+
+
+def fuzz_charm(target: RemoteDataTarget | SetterTarget) -> type[FuzzCharm]:
+    """A `FuzzCharm` class for one target."""
+    return type(f"FuzzCharm_{target.name.replace('-', '_')}", (FuzzCharm,), {"target": target})
+
+
+def exception_texts(error: BaseException) -> list[str]:
+    """The message and repr of an exception and of every exception chained to it."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts += [str(current), repr(current)]
+        current = current.__cause__ or current.__context__
+    return texts
+
+
+def short(value: Any, limit: int = 300) -> str:
+    """A value for a failure message, as ASCII and cut to a readable length."""
+    text = ascii(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -1,0 +1,37 @@
+"""Hypothesis profiles: `ci` (the default, for `make test`) and `fuzz` (for `make fuzz`).
+
+`ci` is small and derandomized: the same few hundred examples on every run, so the test suite
+stays fast and never flakes. It also leaves out the inputs that reach a library's known
+defects (each library's fuzz module lists them), so that it guards everything else. `fuzz`
+explores everything, known defects included: thousands of fresh examples each run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Databags of megabytes are the point, ops.testing runs a whole hook per step, and a run
+# never depends on examples saved by an earlier one.
+_COMMON = settings(
+    database=None,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+
+settings.register_profile(
+    "ci", parent=_COMMON, max_examples=40, stateful_step_count=15, derandomize=True
+)
+settings.register_profile(
+    "fuzz", parent=_COMMON, max_examples=1000, stateful_step_count=25, print_blob=True
+)
+PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+EXPLORE_KNOWN_DEFECTS = PROFILE == "fuzz"
+"""Whether the properties feed the inputs that reach known defects (only `make fuzz` does)."""

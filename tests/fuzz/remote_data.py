@@ -1,0 +1,315 @@
+"""Hostile remote data: hook sequences that no library role may stumble over.
+
+`remote_data_test(target)` builds a hypothesis state machine for one role. Its rules are
+the relation hooks Juju runs (created, joined then changed, changed, departed, broken) on up
+to `max_relations` relations (at most 3) with up to 5 remote units each, plus an unrelated
+hook, each with a generated set of library events that the charm defers. Every joined or
+changed unit publishes a generated databag. After every hook the machine checks:
+
+- no exception escaped the hook or a query (`UncaughtError`);
+- no secret reached a log record, an exception or a repr (`SecretLeakError`);
+- every event agrees with the queries asked in its handler, and at the end of the hook each
+  state's query agrees with the events announced so far (`EventQueryDisagreementError`);
+- no event announced a payload it had already announced, and no end event came without its
+  start (`RepeatedEventError`).
+
+Deferred events that ops re-emits in a later hook carry the payload they had when first
+emitted, by design, so they count neither as announcements nor as repeats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import unittest
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from ops import testing
+
+from tests.fuzz.harness import (
+    DEFER_OPTION,
+    FUZZ_CONFIG,
+    TALLY,
+    EventQueryDisagreementError,
+    FuzzCharm,
+    Recording,
+    RemoteDataTarget,
+    RepeatedEventError,
+    SecretLeakError,
+    Seen,
+    UncaughtError,
+    exception_texts,
+    fuzz_charm,
+    short,
+)
+from tests.fuzz.hostile import SECRETS
+from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
+
+MAX_UNITS = 5
+
+
+class RemoteDataMachine(RuleBasedStateMachine):
+    """Runs generated hooks on one unit of a charm using the target role; see the module."""
+
+    target: RemoteDataTarget
+    charm: type[FuzzCharm]
+
+    def __init__(self) -> None:
+        super().__init__()
+        SECRETS.reset()
+        self.ctx = testing.Context(
+            self.charm, meta={"name": "fuzz", **self.target.metadata}, config=FUZZ_CONFIG
+        )
+        self.state = testing.State(config={DEFER_OPTION: ""})
+        self.next_relation_id = 1
+        self.next_unit: dict[int, int] = {}
+        # What the library announced, per state (its start event) and relation: the payload.
+        self.announced: dict[str, dict[int, Any]] = {pair.start: {} for pair in self.target.pairs}
+        self.steps: list[str] = []
+
+    # --- Rules: the hooks ------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.relations) < self.target.max_relations)
+    @rule(data=st.data())
+    def relate(self, data: st.DataObject) -> None:
+        """A new relation of the endpoint: relation-created, then its first units join.
+
+        Joining here, rather than only in `join`, keeps most hooks busy with remote data.
+        """
+        relation = testing.Relation(
+            self.target.endpoint, id=self.next_relation_id, remote_units_data={}
+        )
+        self.next_relation_id += 1
+        self.next_unit[relation.id] = 0
+        self._replace(relation)
+        self._run(self.ctx.on.relation_created(relation), data, f"created {relation.id}")
+        for _ in range(data.draw(st.integers(0, MAX_UNITS), label="units joining")):
+            self._join(relation, data)
+
+    @precondition(lambda self: any(self._can_join(relation) for relation in self.relations))
+    @rule(data=st.data())
+    def join(self, data: st.DataObject) -> None:
+        """A remote unit joins with a databag: relation-joined, then relation-changed."""
+        self._join(
+            data.draw(st.sampled_from([r for r in self.relations if self._can_join(r)])), data
+        )
+
+    def _join(self, relation: testing.Relation, data: st.DataObject) -> None:
+        relation = self._current(relation.id)
+        unit = self.next_unit[relation.id]
+        self.next_unit[relation.id] += 1
+        databag = self._draw_databag(data)
+        relation = self._with_units(relation, {**relation.remote_units_data, unit: databag})
+        where = f"relation {relation.id} unit {unit}"
+        self._run(self.ctx.on.relation_joined(relation, remote_unit=unit), data, f"joined {where}")
+        relation = self._current(relation.id)
+        self._run(
+            self.ctx.on.relation_changed(relation, remote_unit=unit), data, f"changed {where}"
+        )
+
+    @precondition(lambda self: any(relation.remote_units_data for relation in self.relations))
+    @rule(data=st.data())
+    def change(self, data: st.DataObject) -> None:
+        """A remote unit publishes a new databag: relation-changed."""
+        relation, unit = self._draw_unit(data)
+        databag = self._draw_databag(data)
+        relation = self._with_units(relation, {**relation.remote_units_data, unit: databag})
+        event = self.ctx.on.relation_changed(relation, remote_unit=unit)
+        self._run(event, data, f"changed relation {relation.id} unit {unit}")
+
+    @precondition(lambda self: any(relation.remote_units_data for relation in self.relations))
+    @rule(data=st.data())
+    def depart(self, data: st.DataObject) -> None:
+        """A remote unit leaves: relation-departed.
+
+        Juju no longer lists the departing unit; `still_listed` keeps it listed (and its
+        databag readable) during the hook, as some ops releases and test tools do.
+        """
+        relation, unit = self._draw_unit(data)
+        still_listed = self.target.listed_departures and data.draw(st.booleans(), "listed")
+        remaining = {u: d for u, d in relation.remote_units_data.items() if u != unit}
+        if not still_listed:
+            relation = self._with_units(relation, remaining)
+        event = self.ctx.on.relation_departed(relation, remote_unit=unit, departing_unit=unit)
+        listed = " (still listed)" if still_listed else ""
+        self._run(event, data, f"departed relation {relation.id} unit {unit}{listed}")
+        self._with_units(self._current(relation.id), remaining)
+
+    @precondition(lambda self: bool(self.relations))
+    @rule(data=st.data())
+    def break_relation(self, data: st.DataObject) -> None:
+        """The relation is removed: relation-broken, with no remote unit left."""
+        relation = self._with_units(data.draw(st.sampled_from(self.relations)), {})
+        self._run(self.ctx.on.relation_broken(relation), data, f"broken {relation.id}")
+        self.state = dataclasses.replace(
+            self.state, relations=[r for r in self.state.relations if r.id != relation.id]
+        )
+
+    @rule(data=st.data())
+    def unrelated_hook(self, data: st.DataObject) -> None:
+        """A hook that has nothing to do with the relation: update-status."""
+        self._run(self.ctx.on.update_status(), data, "update-status")
+
+    # --- Running one hook ------------------------------------------------------------------
+
+    def _run(self, event: Any, data: st.DataObject, step: str) -> None:
+        defer = data.draw(_deferrals(self.target.event_names), label="defer")
+        self.steps.append(step + (f", deferring {sorted(defer)}" if defer else ""))
+        config = {DEFER_OPTION: ",".join(sorted(defer))}
+        state = dataclasses.replace(self.state, config=config)
+        reemitted = {deferred.handle_path for deferred in state.deferred}
+        recording = Recording()
+        self.charm.recording = recording
+        self.ctx.juju_log.clear()
+        try:
+            with _framework_counter_kept():
+                self.state = self.ctx.run(event, state)
+        except testing.errors.UncaughtCharmError as error:
+            self._check_secrets(recording, exception_texts(error))
+            raise UncaughtError(self._failure(f"{short(error.__cause__)} escaped")) from error
+        self._check_secrets(recording, [])
+        self._check_events(recording, reemitted)
+        self._check_final_answers(recording)
+
+    def _check_secrets(self, recording: Recording, error_texts: list[str]) -> None:
+        texts = [line.message for line in self.ctx.juju_log] + recording.reprs + error_texts
+        leaked = SECRETS.leaks(texts)
+        if leaked:
+            raise SecretLeakError(self._failure(f"secret tokens {leaked} reached a log or a repr"))
+
+    def _check_events(self, recording: Recording, reemitted: set[str]) -> None:
+        for seen in recording.events:
+            if seen.handle not in reemitted:  # a deferred event keeps its first payload
+                self._check_event(seen)
+
+    def _check_event(self, seen: Seen) -> None:
+        pair, is_start = self.target.pair_of(seen.name)
+        announced = self.announced[pair.start]
+        if is_start:
+            if announced.get(seen.relation_id, _NEVER) == seen.payload:
+                raise RepeatedEventError(
+                    self._failure(f"{seen.name} repeated an unchanged payload")
+                )
+            announced[seen.relation_id] = seen.payload
+        else:
+            if seen.relation_id not in announced:
+                raise RepeatedEventError(self._failure(f"{seen.name} without {pair.start} first"))
+            del announced[seen.relation_id]
+        holds = seen.answers[pair.query]
+        if holds != bool(announced):
+            raise EventQueryDisagreementError(
+                self._failure(
+                    f"in the {seen.name} handler of relation {seen.relation_id}, the query says "
+                    f"{holds}; the relations announced as {pair.start}: {sorted(announced)}"
+                )
+            )
+
+    def _check_final_answers(self, recording: Recording) -> None:
+        if not recording.final:
+            raise EventQueryDisagreementError(self._failure("collect-status did not run"))
+        for pair in self.target.pairs:
+            announced = self.announced[pair.start]
+            holds = recording.final[pair.query]
+            if holds != bool(announced):
+                raise EventQueryDisagreementError(
+                    self._failure(
+                        f"at the end of the hook the query for {pair.start} says {holds}; "
+                        f"relations announced: {sorted(announced)}"
+                    )
+                )
+            if pair.current is None or not announced:
+                continue
+            oldest = announced[min(announced)]
+            current = recording.final[f"current {pair.start}"]
+            if current != oldest:
+                raise EventQueryDisagreementError(
+                    self._failure(
+                        f"the queries answer {short(current)} for {pair.start}, but relation "
+                        f"{min(announced)} (the oldest) announced {short(oldest)}"
+                    )
+                )
+
+    def _failure(self, what: str) -> str:
+        return f"{self.target.name}: {what}\nhooks so far:\n  " + "\n  ".join(self.steps)
+
+    # --- The model of the deployment -------------------------------------------------------
+
+    @property
+    def relations(self) -> list[testing.Relation]:
+        """The relations in the state, oldest first."""
+        found = [r for r in self.state.relations if isinstance(r, testing.Relation)]
+        return sorted(found, key=lambda relation: relation.id)
+
+    def _can_join(self, relation: testing.Relation) -> bool:
+        return self.next_unit[relation.id] < MAX_UNITS
+
+    def _current(self, relation_id: int) -> testing.Relation:
+        return next(r for r in self.relations if r.id == relation_id)
+
+    def _replace(self, relation: testing.Relation) -> None:
+        others = [r for r in self.state.relations if r.id != relation.id]
+        self.state = dataclasses.replace(self.state, relations=[*others, relation])
+
+    def _with_units(self, relation: testing.Relation, units: dict[int, Any]) -> testing.Relation:
+        relation = dataclasses.replace(relation, remote_units_data=units)
+        self._replace(relation)
+        return relation
+
+    def _draw_unit(self, data: st.DataObject) -> tuple[testing.Relation, int]:
+        relation = data.draw(st.sampled_from([r for r in self.relations if r.remote_units_data]))
+        unit = data.draw(st.sampled_from(sorted(relation.remote_units_data)))
+        return relation, unit
+
+    def _draw_databag(self, data: st.DataObject) -> dict[str, str]:
+        TALLY.databags_by_role[self.target.name] += 1
+        return data.draw(self.target.databags, label="databag")
+
+
+_NEVER = object()
+
+
+@contextlib.contextmanager
+def _framework_counter_kept() -> Iterator[None]:
+    """Make ops.testing hand the framework's event counter back to ops between hooks.
+
+    ops.testing (seen in 8.9) saves a stored state without owner, such as the framework's
+    event counter, under `/StoredStateData[_stored]`, while ops reads `StoredStateData[_stored]`:
+    the counter restarts at 0 in every hook, so a new event can take the handle path of a
+    deferred one and overwrite its saved payload. Juju's unit state keeps the counter.
+    """
+
+    def handle_path(stored: testing.StoredState) -> str:
+        owner = f"{stored.owner_path}/" if stored.owner_path else ""
+        return f"{owner}{stored._data_type_name}[{stored.name}]"
+
+    with mock.patch.object(testing.StoredState, "_handle_path", property(handle_path)):
+        yield
+
+
+def _deferrals(event_names: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]]:
+    """Mostly nothing deferred; sometimes a few of the role's events."""
+    return st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(event_names)))
+
+
+def remote_data_test(target: RemoteDataTarget) -> type[unittest.TestCase]:
+    """The test case pytest collects for one role: a state machine run by hypothesis.
+
+    A variant that reaches known defects is skipped unless the profile explores them.
+    """
+    name = f"RemoteData_{target.name.replace('-', '_')}"
+    machine = type(name, (RemoteDataMachine,), {"target": target, "charm": fuzz_charm(target)})
+    test_case = machine.TestCase
+    if not target.reads_remote_data:
+        # settings() starts from the loaded profile.
+        test_case.settings = settings(max_examples=max(settings().max_examples // 4, 10))
+    elif not target.known_defects:
+        TALLY.roles_held_to_minimum.add(target.name)
+    if not target.known_defects:
+        return test_case
+    reason = f"reaches known defects {', '.join(target.known_defects)}; `make fuzz` runs it"
+    return unittest.skipUnless(EXPLORE_KNOWN_DEFECTS, reason)(test_case)

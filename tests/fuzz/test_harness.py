@@ -1,0 +1,208 @@
+"""The fuzz properties can fail: each broken invariant, planted in a made-up library, is found.
+
+`FakeRequires` is the smallest role the remote-data machine can drive: its state "started"
+holds while some remote unit of a relation publishes `port`. Its `flaw` plants one defect of
+each kind the properties look for; without a flaw it passes. `FakeProvides.set_port` does the
+same for the setter property.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ops
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.fuzz.harness import (
+    EventPair,
+    EventQueryDisagreementError,
+    RemoteDataTarget,
+    RepeatedEventError,
+    SecretLeakError,
+    Setter,
+    SetterMisbehavedError,
+    SetterTarget,
+    UncaughtError,
+)
+from tests.fuzz.hostile import databags, secret_pems
+from tests.fuzz.remote_data import remote_data_test
+from tests.fuzz.setters import check_invalid_call
+
+logger = logging.getLogger(__name__)
+
+# Enough examples to meet each planted defect; no shrinking, since only the kind of finding
+# matters here, not its minimal example.
+SELF_TEST = settings(
+    max_examples=30, derandomize=True, phases=[Phase.explicit, Phase.generate], database=None
+)
+
+
+class Started(ops.RelationEvent):
+    """Some remote unit of the relation publishes a port."""
+
+
+class Ended(ops.RelationEvent):
+    """No remote unit of the relation publishes a port any more."""
+
+
+class FakeEvents(ops.ObjectEvents):
+    started = ops.EventSource(Started)
+    ended = ops.EventSource(Ended)
+
+
+class FakeRequires(ops.Object):
+    """A correct role, unless `flaw` names the defect to plant."""
+
+    on = FakeEvents()  # pyright: ignore[reportAssignmentType]
+    _stored = ops.StoredState()
+
+    def __init__(self, charm: ops.CharmBase, flaw: str):
+        super().__init__(charm, "fake")
+        self.flaw = flaw
+        self._stored.set_default(started=[])
+        events = charm.on["fake"]
+        for event in (
+            events.relation_joined,
+            events.relation_changed,
+            events.relation_departed,
+            events.relation_broken,
+        ):
+            self.framework.observe(event, self._on_relation_event)
+
+    def is_started(self) -> bool:
+        if self.flaw == "disagree":
+            return False
+        relations = self.model.relations["fake"]
+        return any(self._has_port(relation, relation.units) for relation in relations)
+
+    def _on_relation_event(self, event: ops.RelationEvent) -> None:
+        units = set() if isinstance(event, ops.RelationBrokenEvent) else event.relation.units
+        for unit in units:
+            self._plant(event.relation.data[unit])
+        started = self._has_port(event.relation, units)
+        was_started = event.relation.id in self._stored.started
+        if started and (self.flaw == "repeat" or not was_started):
+            self._stored.started = sorted({*self._stored.started, event.relation.id})
+            self.on.started.emit(event.relation)
+        elif was_started and not started:
+            self._stored.started = [
+                id_ for id_ in self._stored.started if id_ != event.relation.id
+            ]
+            self.on.ended.emit(event.relation)
+
+    def _plant(self, databag: ops.RelationDataContent) -> None:
+        if self.flaw == "crash" and "boom" in databag:
+            raise RuntimeError("a remote value broke the hook")
+        if self.flaw == "leak" and "secret" in databag:
+            logger.warning("received %s", databag["secret"])
+
+    @staticmethod
+    def _has_port(relation: ops.Relation, units: set[ops.Unit]) -> bool:
+        return any("port" in relation.data[unit] for unit in units)
+
+
+def fake_target(flaw: str) -> RemoteDataTarget:
+    return RemoteDataTarget(
+        name=f"fake-{flaw or 'correct'}",
+        endpoint="fake",
+        metadata={"requires": {"fake": {"interface": "fake"}}},
+        build=lambda charm: FakeRequires(charm, flaw),
+        pairs=(EventPair("started", "ended", "is_started"),),
+        queries={"is_started": FakeRequires.is_started},
+        databags=databags({"port": st.just("8080"), "secret": secret_pems(), "boom": st.just("")}),
+        listed_departures=False,
+    )
+
+
+def run_machine(target: RemoteDataTarget) -> None:
+    test_case = remote_data_test(target)
+    test_case.settings = SELF_TEST  # pyright: ignore[reportAttributeAccessIssue]
+    test_case("runTest").debug()  # debug(): failures raise, rather than being collected
+
+
+def test_a_correct_role_passes():
+    run_machine(fake_target(""))
+
+
+@pytest.mark.parametrize(
+    ("flaw", "finding"),
+    [
+        ("crash", UncaughtError),
+        ("leak", SecretLeakError),
+        ("repeat", RepeatedEventError),
+        ("disagree", EventQueryDisagreementError),
+    ],
+)
+def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
+    with pytest.raises(finding):
+        run_machine(fake_target(flaw))
+
+
+# --- Setters -------------------------------------------------------------------------------
+
+
+class FakeProvides(ops.Object):
+    """Publishes a port; `set_port` is correct unless `flaw` names the defect to plant."""
+
+    def __init__(self, charm: ops.CharmBase, flaw: str):
+        super().__init__(charm, "fake")
+        self.flaw = flaw
+
+    def set_port(self, port: Any) -> None:
+        relation = self.model.relations["fake"][0]
+        if self.flaw == "write-first":
+            relation.data[self.model.unit]["port"] = str(port)
+        if self.flaw == "type-error":
+            port = port + ""  # bytes + str: TypeError
+        if not (isinstance(port, str) and port.isdigit()):
+            echoed = f": {port!r}" if self.flaw == "echo" else ""
+            raise ValueError(f"port must be digits{echoed}")
+        relation.data[self.model.unit]["port"] = port
+
+
+def fake_setter_target(flaw: str) -> SetterTarget:
+    return SetterTarget(
+        name=f"fake-{flaw or 'correct'}",
+        endpoint="fake",
+        metadata={"provides": {"fake": {"interface": "fake"}}},
+        build=lambda charm: FakeProvides(charm, flaw),
+        setters=(
+            Setter(
+                "set_port",
+                call=lambda provides, args: provides.set_port(*args),
+                invalid=st.tuples(st.one_of(secret_pems(), st.just(b"8080"), st.just("80a"))),
+                valid=("8080",),
+            ),
+        ),
+    )
+
+
+def check_setter(flaw: str) -> None:
+    target = fake_setter_target(flaw)
+
+    @SELF_TEST
+    @given(args=target.setters[0].invalid)
+    def property_(args: tuple[Any, ...]) -> None:
+        check_invalid_call(target, target.setters[0], args)
+
+    property_()
+
+
+def test_a_correct_setter_passes():
+    check_setter("")
+
+
+@pytest.mark.parametrize(
+    ("flaw", "finding"),
+    [
+        ("write-first", SetterMisbehavedError),
+        ("type-error", SetterMisbehavedError),
+        ("echo", SecretLeakError),
+    ],
+)
+def test_each_planted_defect_of_a_setter_is_found(flaw: str, finding: type[Exception]):
+    with pytest.raises(finding):
+        check_setter(flaw)
