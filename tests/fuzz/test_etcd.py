@@ -141,23 +141,21 @@ PROVIDER = RemoteDataTarget(
 
 TestRequirerRemoteData = remote_data_test(REQUIRER)
 TestProviderRemoteData = remote_data_test(PROVIDER)
-TestRequirerKnownDefects = remote_data_test(
-    dataclasses.replace(
-        REQUIRER,
-        name="etcd-requires-everything",
-        listed_departures=True,
-        max_relations=3,
-        known_defects=("listed-departure", "relations-merged"),
-    )
+REQUIRER_EVERYTHING = dataclasses.replace(
+    REQUIRER,
+    name="etcd-requires-everything",
+    listed_departures=True,
+    max_relations=3,
+    known_defects=("listed-departure", "relations-merged"),
 )
-TestProviderKnownDefects = remote_data_test(
-    dataclasses.replace(
-        PROVIDER,
-        name="etcd-provides-everything",
-        listed_departures=True,
-        known_defects=("listed-departure",),
-    )
+PROVIDER_EVERYTHING = dataclasses.replace(
+    PROVIDER,
+    name="etcd-provides-everything",
+    listed_departures=True,
+    known_defects=("listed-departure",),
 )
+TestRequirerKnownDefects = remote_data_test(REQUIRER_EVERYTHING)
+TestProviderKnownDefects = remote_data_test(PROVIDER_EVERYTHING)
 
 # --- Invalid input to the provider's setters -----------------------------------------------
 
@@ -293,3 +291,18 @@ def test_setters_refuse_invalid_input_with_value_error_and_change_nothing(setter
         check_invalid_call(SETTERS, setter, args)
 
     property_()
+
+
+def test_the_known_defects_named_by_the_variants_are_those_listed():
+    named = {
+        defect
+        for variant in (
+            REQUIRER,
+            PROVIDER,
+            REQUIRER_EVERYTHING,
+            PROVIDER_EVERYTHING,
+            *SETTERS.setters,
+        )
+        for defect in variant.known_defects
+    }
+    assert named == set(KNOWN_DEFECTS)
