@@ -146,12 +146,29 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
+@st.composite
+def escaped_lone_surrogate(draw: st.DrawFn, values: st.SearchStrategy[str]) -> str:
+    """A right value with a lone surrogate spliced in anywhere, JSON-quoted.
+
+    `json.dumps` writes the surrogate as an escape (`\\ud800`), as a peer's JSON encoder
+    would; where it lands decides which check, if any, notices it (a URL's host notices none).
+    """
+    value = draw(values)
+    # After the first occurrence of one of the value's characters: an integer position would
+    # land at either end (hypothesis favours the bounds), where a scheme or a port check
+    # catches it.
+    after = value.index(draw(st.sampled_from(sorted(set(value))))) + 1 if value else 0
+    surrogate = draw(st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"]))
+    return json.dumps(value[:after] + surrogate + value[after:])
+
+
 def mixed_with(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Mostly right values (so that states become true), also quoted, spoiled or hostile."""
     return st.one_of(
         valid,
         valid,
         json_quoted(valid),
+        escaped_lone_surrogate(valid),
         st.tuples(valid, st.sampled_from(CONTROL + SHELL + (" ", ",", "\n"))).map("".join),
         hostile_text(),
     )

@@ -28,7 +28,7 @@ settings.register_profile(
     "ci", parent=_COMMON, max_examples=40, stateful_step_count=15, derandomize=True
 )
 settings.register_profile(
-    "fuzz", parent=_COMMON, max_examples=1000, stateful_step_count=25, print_blob=True
+    "fuzz", parent=_COMMON, max_examples=1200, stateful_step_count=25, print_blob=True
 )
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
 settings.load_profile(PROFILE)
