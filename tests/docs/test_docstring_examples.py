@@ -47,7 +47,6 @@ upgrade-charm, ...) that an example needs goes in `run_hooks`, for every library
 from __future__ import annotations
 
 import ast
-import base64
 import dataclasses
 import importlib
 import inspect
@@ -63,16 +62,10 @@ import pytest
 import yaml
 from ops import testing
 
+from charms.etcd.v0.etcd import credentials_for_testing
 from tests.metadata.librecord import full_name, library_paths
 
 # --- What each library exchanges ------------------------------------------------------------
-
-
-def pem(label: str, seed: str) -> str:
-    """PEM text with a made-up body: the libraries check the structure of PEM, not the key."""
-    body = base64.b64encode(seed.encode() * 6).decode()
-    lines = [body[start : start + 64] for start in range(0, len(body), 64)]
-    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,11 +78,9 @@ class Fixture:
     """Juju secrets the examples read, present in the state of every hook."""
 
 
-ETCD_CREDENTIALS = {
-    "client_key": pem("PRIVATE KEY", "etcd client key"),
-    "client_cert": pem("CERTIFICATE", "etcd client certificate"),
-    "client_ca": pem("CERTIFICATE", "etcd certificate authority"),
-}
+# The library's own test credentials: PEM of the usual sizes that its strict grammar accepts
+# (one PRIVATE KEY block; only CERTIFICATE blocks; base64 bodies), under the wire keys.
+ETCD_CREDENTIALS: dict[str, str] = credentials_for_testing().model_dump()
 
 FIXTURES: dict[str, Fixture] = {
     "etcd": Fixture(

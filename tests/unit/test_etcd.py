@@ -2,17 +2,27 @@
 
 Both roles run in `ops.testing`. `ClientCharm` requires `etcd` and records every library
 event as its observer sees it; `EtcdCharm` provides `db` and publishes through
-`EtcdProvides`. A `Session` runs hooks one after another, each starting from the state the
-previous one left, so that stored state carries over as it does in a deployment.
+`EtcdProvides`; `WatchingClientCharm` and `WatchingEtcdCharm` also record what the queries
+answer inside the library's events and in collect-status. A `Session` runs hooks one after
+another, each starting from the state the previous one left, so that stored state carries
+over as it does in a deployment; a session that starts with empty stored state and
+established relations is a charm just refreshed from its reactive version.
+
+The test data comes from the library's own test helpers (`credentials_for_testing()`, which
+the helper relations publish too); `make_pem` builds PEM text only where a test needs a
+particular label or size.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import grp
+import hashlib
 import json
 import logging
 import os
+import pwd
 import stat
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -23,14 +33,18 @@ import ops
 import pytest
 from ops import testing
 
+import charms.etcd.v0.etcd as etcd_library
 from charms.etcd.v0.etcd import (
     EtcdAvailable,
     EtcdClientConnected,
     EtcdClientCredentials,
     EtcdClientDisconnected,
+    EtcdClientTls,
+    EtcdCluster,
     EtcdConnected,
     EtcdCredentialsUnavailableError,
     EtcdDisconnected,
+    EtcdOffer,
     EtcdProviderData,
     EtcdProvides,
     EtcdRequires,
@@ -38,6 +52,9 @@ from charms.etcd.v0.etcd import (
     EtcdTlsUnavailable,
     EtcdUnavailable,
     MalformedUnit,
+    client_relation_for_testing,
+    credentials_for_testing,
+    etcd_relation_for_testing,
 )
 
 T = TypeVar("T")
@@ -46,7 +63,10 @@ T = TypeVar("T")
 
 
 def make_pem(label: str, seed: str, size: int = 180) -> str:
-    """PEM-shaped text: base64 of `size` bytes built from `seed`, 64 characters a line."""
+    """PEM-shaped text: base64 of `size` bytes built from `seed`, 64 characters a line.
+
+    Only for a label or a size of its own; `credentials_for_testing()` serves otherwise.
+    """
     body = base64.b64encode((seed.encode() * size)[:size]).decode()
     lines = [body[start : start + 64] for start in range(0, len(body), 64)]
     return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
@@ -54,23 +74,26 @@ def make_pem(label: str, seed: str, size: int = 180) -> str:
 
 CONNECTION = "https://10.0.0.5:2379,https://10.0.0.6:2379"
 VERSION = "3.5.16"
-KEY = make_pem("PRIVATE KEY", "etcd client key, the one that counts")
-CERT = make_pem("CERTIFICATE", "etcd client certificate")
-CA = make_pem("CERTIFICATE", "etcd certificate authority")
+TLS = credentials_for_testing()
+"""What `etcd_relation_for_testing()` publishes, too."""
+KEY, CERT, CA = TLS.client_key, TLS.client_cert, TLS.client_ca
 
-# A second, different set, for changes and for the unit that should be ignored.
+# A second, different set, for changes and for the unit that should be ignored. Its key has
+# the label of the legacy (PKCS#1) RSA keys.
 OTHER_CONNECTION = "https://[fd00::7]:2379"
 OTHER_VERSION = "3.4.22"
+OTHER_TLS = credentials_for_testing("another etcd")
 OTHER_KEY = make_pem("RSA PRIVATE KEY", "another unit's client key")
-OTHER_CERT = make_pem("CERTIFICATE", "another unit's client certificate")
-OTHER_CA = make_pem("CERTIFICATE", "another unit's certificate authority")
+OTHER_CERT, OTHER_CA = OTHER_TLS.client_cert, OTHER_TLS.client_ca
 
 MIB = 1024 * 1024
 HUGE_KEY = make_pem("PRIVATE KEY", "a private key of a mebibyte", size=MIB)
 HUGE_CA = make_pem("CERTIFICATE", "a CA bundle of a mebibyte", size=MIB)
 
 SECRET_LINES = frozenset(
-    line for key in (KEY, OTHER_KEY, HUGE_KEY) for line in key.splitlines()[1:-1]
+    line
+    for key in (KEY, OTHER_KEY, OTHER_TLS.client_key, HUGE_KEY)
+    for line in key.splitlines()[1:-1]
 )
 """Every body line of every private key used here: any one of them in a text is a leak."""
 
@@ -207,17 +230,71 @@ class EtcdCharm(ops.CharmBase):
         self.seen.append(describe(event))
 
 
+View = tuple[bool, bool, bool, EtcdOffer, list[int]]
+"""What the requirer's queries answer: connected, available, TLS-available, read(), relations."""
+
+
+def view(etcd: EtcdRequires) -> View:
+    return (
+        etcd.is_connected(),
+        etcd.is_available(),
+        etcd.is_tls_available(),
+        etcd.read(),
+        [relation.id for relation in etcd.relations],
+    )
+
+
+class WatchingClientCharm(ClientCharm):
+    """A `ClientCharm` that also records what the queries answer in each end event.
+
+    It looks from inside the library's `tls_unavailable`, `unavailable` and `disconnected`
+    observers, its own `relation_broken` observer and collect-status.
+    """
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.views: list[tuple[str, View]] = []
+        for event in (
+            self.etcd.on.tls_unavailable,
+            self.etcd.on.unavailable,
+            self.etcd.on.disconnected,
+            self.on["etcd"].relation_broken,
+            self.on.collect_unit_status,
+        ):
+            framework.observe(event, self._look)
+
+    def _look(self, event: ops.EventBase) -> None:
+        self.views.append((type(event).__name__, view(self.etcd)))
+
+
+class WatchingEtcdCharm(EtcdCharm):
+    """An `EtcdCharm` that records `is_connected()` in `disconnected` and collect-status."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.views: list[tuple[str, bool]] = []
+        framework.observe(self.db.on.disconnected, self._look)
+        framework.observe(self.on.collect_unit_status, self._look)
+
+    def _look(self, event: ops.EventBase) -> None:
+        self.views.append((type(event).__name__, self.db.is_connected()))
+
+
 CLIENT_META = {"name": "etcd-client", "requires": {"etcd": {"interface": "etcd"}}}
 CLIENT_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
 ETCD_META = {"name": "etcd", "provides": {"db": {"interface": "etcd"}}}
 
 
-def client_context(**kwargs: Any) -> testing.Context[ClientCharm]:
-    return testing.Context(ClientCharm, meta=CLIENT_META, config=CLIENT_CONFIG, **kwargs)
+def client_context(
+    charm_type: type[ClientCharm] = ClientCharm, **kwargs: Any
+) -> testing.Context[ClientCharm]:
+    return testing.Context(charm_type, meta=CLIENT_META, config=CLIENT_CONFIG, **kwargs)
 
 
-def etcd_context(**kwargs: Any) -> testing.Context[EtcdCharm]:
-    return testing.Context(EtcdCharm, meta=ETCD_META, **kwargs)
+def etcd_context(
+    charm_type: type[EtcdCharm] = EtcdCharm, **kwargs: Any
+) -> testing.Context[EtcdCharm]:
+    return testing.Context(charm_type, meta=ETCD_META, **kwargs)
 
 
 def library_events(ctx: testing.Context[Any]) -> list[Seen]:
@@ -282,6 +359,10 @@ class Session:
 
     def broken(self, relation_id: int) -> list[Seen]:
         return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
+
+    def upgraded(self) -> list[Seen]:
+        """upgrade-charm, the first hook after `juju refresh`."""
+        return self.run(self.ctx.on.upgrade_charm())
 
 
 def ask(state: testing.State, question: Callable[[EtcdRequires], T]) -> T:
@@ -554,19 +635,40 @@ def test_requirer_turns_the_raw_legacy_bytes_into_event_payloads_and_getter_resu
 
 
 @pytest.mark.parametrize(
-    "connection_string",
-    ["https://fd00::1:2379", "https://fd00::1:2379,https://fd00::2:2379", "http://[fd00::1]:2379"],
+    ("connection_string", "handed"),
+    [
+        pytest.param("https://fd00::1:2379", "https://[fd00::1]:2379", id="bare"),
+        pytest.param(
+            "https://fd00::1:2379,https://fd00::2:2379",
+            "https://[fd00::1]:2379,https://[fd00::2]:2379",
+            id="bare-twice",
+        ),
+        pytest.param(
+            "https://10.0.0.5:2379,https://fd00::2:2379",
+            "https://10.0.0.5:2379,https://[fd00::2]:2379",
+            id="ipv4-and-bare",
+        ),
+        pytest.param("http://[fd00::1]:2379", "http://[fd00::1]:2379", id="bracketed"),
+    ],
 )
-def test_requirer_reads_ipv6_hosts_with_or_without_brackets(connection_string: str):
-    # The legacy etcd charm formats scheme://address:port, so IPv6 arrives without brackets.
+def test_requirer_hands_ipv6_hosts_over_in_brackets_however_they_were_written(
+    connection_string: str, handed: str
+):
+    # The legacy etcd charm formats scheme://address:port, so its builds before 2023 sent
+    # IPv6 hosts without brackets, which etcd clients cannot parse.
     relation = etcd_relation({0: etcd_unit(connection_string=connection_string)})
     session = Session(client_context(), testing.State(relations=[relation]))
 
     assert session.changed(relation.id) == [
         ("EtcdConnected", relation.id),
-        ("EtcdAvailable", relation.id, connection_string, None),
+        ("EtcdAvailable", relation.id, handed, None),
     ]
-    assert ask(session.state, EtcdRequires.get_connection_string) == connection_string
+    assert ask(session.state, EtcdRequires.get_connection_string) == handed
+    cluster = ask(session.state, lambda etcd: etcd.read().cluster)
+    assert cluster is not None
+    assert cluster.connection_string == handed
+    assert cluster.urls == handed.split(",")
+    assert ask(session.state, EtcdRequires.malformed_units) == []
 
 
 def test_requirer_writes_nothing():
@@ -617,12 +719,66 @@ def test_values_a_legacy_build_json_quoted_are_read_as_plain_strings():
 
 
 def test_json_escapes_of_characters_beyond_ascii_decode_like_any_other():
-    # Only escapes that spell a lone surrogate keep a value raw; others are ordinary text.
-    relation = etcd_relation({0: published(connection_string=r'"https://\u00ebtcd.example:2379"')})
+    # Only escapes that spell a lone surrogate make a value malformed; others are ordinary
+    # text, such as this one in a header of a PEM block.
+    key = KEY.replace("-----\n", "-----\nComment: cl\u00e9 de test\n\n", 1)
+    quoted = json.dumps(key)
+    assert "\\u00e9" in quoted
+    relation = etcd_relation({0: published(client_key=quoted)})
     state = testing.State(relations=[relation])
 
-    assert ask(state, EtcdRequires.get_connection_string) == "https://\u00ebtcd.example:2379"
+    credentials = ask(state, EtcdRequires.get_client_credentials)
+
+    assert credentials is not None
+    assert credentials["client_key"] == key
     assert ask(state, EtcdRequires.malformed_units) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("connection_string", '"https://\\ud800:2379"', id="connection-string"),
+        pytest.param(
+            "client_ca", json.dumps(CA).replace("\\n-----END", "\\udc00\\n-----END"), id="in-a-pem"
+        ),
+        pytest.param(
+            "client_key", json.dumps(KEY).replace("\\n", "\\ud800\\n", 3), id="in-the-key"
+        ),
+    ],
+)
+def test_a_json_escaped_lone_surrogate_makes_its_field_malformed_without_raising(
+    field: str, value: str, caplog: pytest.LogCaptureFixture
+):
+    assert value.startswith('"')  # one JSON string, escapes and all
+    assert "\\u" in value
+    relation = etcd_relation(
+        {0: published(**{field: value}), 1: etcd_unit(connection_string=CONNECTION)}
+    )
+    ctx = client_context()
+
+    # Every hook of the relation, every query: nothing raises.
+    state = testing.State(relations=[relation])
+    for event in (
+        ctx.on.relation_joined(relation, remote_unit=0),
+        ctx.on.relation_changed(relation, remote_unit=0),
+        ctx.on.upgrade_charm(),
+        ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0),
+        ctx.on.relation_broken(relation),
+    ):
+        with ctx(event, state) as mgr:
+            state = mgr.run()
+            view(mgr.charm.etcd)
+            mgr.charm.etcd.get_connection_string()
+            mgr.charm.etcd.get_version()
+            mgr.charm.etcd.get_client_credentials()
+            mgr.charm.etcd.malformed_units()
+
+    malformed = ask(testing.State(relations=[relation]), EtcdRequires.malformed_units)
+    assert [(unit.unit_name, unit.fields) for unit in malformed] == [("etcd/0", (field,))]
+    assert "UTF-8" in malformed[0].reason
+    # The unit's other fields still count: etcd/1 publishes no version.
+    assert ask(testing.State(relations=[relation]), EtcdRequires.get_version) == VERSION
+    assert not leaked(caplog.text)
 
 
 def test_getters_answer_none_when_nothing_is_published():
@@ -698,18 +854,85 @@ def test_events_are_per_relation_and_getters_take_the_oldest_relation_first():
     assert session.changed(70) == []
 
 
-def test_getters_fall_back_to_a_newer_relation_for_keys_the_oldest_lacks():
-    older = etcd_relation({0: published(version=None, **WITHOUT_CREDENTIALS)}, relation_id=31)
-    newer = etcd_relation({0: other_published()}, relation_id=71)
-    state = testing.State(relations=[older, newer])
+def test_tls_needs_the_connection_string_on_the_same_relation():
+    # Credentials from one etcd and a connection string from another do not make a client.
+    older = etcd_relation({0: published(**WITHOUT_CREDENTIALS)}, relation_id=31)
+    newer = etcd_relation({0: published(connection_string=None, version=None)}, relation_id=71)
+    session = Session(client_context(), testing.State(relations=[older, newer]))
 
-    assert ask(state, EtcdRequires.get_connection_string) == CONNECTION
+    assert session.changed(31) == [connected(31), available(31)]
+    assert session.changed(71) == [connected(71)]
+    assert ask(session.state, EtcdRequires.is_available) is True
+    assert ask(session.state, EtcdRequires.is_tls_available) is False
+    assert ask(session.state, EtcdRequires.get_client_credentials) is None
+    assert ask(session.state, EtcdRequires.read) == EtcdOffer(
+        EtcdCluster(connection_string=CONNECTION, version=VERSION), None
+    )
+
+
+def test_read_answers_as_the_oldest_tls_available_relation_so_url_and_key_belong_together():
+    oldest = etcd_relation({0: etcd_unit()}, relation_id=30)
+    available_only = etcd_relation({0: published(version=None, **WITHOUT_CREDENTIALS)}, 31)
+    tls_available = etcd_relation({0: other_published()}, relation_id=71)
+    newest = etcd_relation({0: published()}, relation_id=90)
+    state = testing.State(relations=[newest, tls_available, oldest, available_only])
+
+    offer = ask(state, EtcdRequires.read)
+
+    assert offer.cluster == EtcdCluster(connection_string=OTHER_CONNECTION, version=OTHER_VERSION)
+    assert offer.tls == EtcdClientTls(
+        client_key=OTHER_KEY, client_cert=OTHER_CERT, client_ca=OTHER_CA
+    )
+    # The getters answer alike, from that one relation.
+    assert ask(state, EtcdRequires.get_connection_string) == OTHER_CONNECTION
     assert ask(state, EtcdRequires.get_version) == OTHER_VERSION
     assert ask(state, EtcdRequires.get_client_credentials) == {
         "client_key": OTHER_KEY,
         "client_cert": OTHER_CERT,
         "client_ca": OTHER_CA,
     }
+
+
+def test_read_of_one_relation_answers_for_that_relation_only():
+    older = etcd_relation({0: published()}, relation_id=36)
+    newer = etcd_relation({0: other_published(**WITHOUT_CREDENTIALS)}, relation_id=76)
+    ctx = client_context()
+
+    with ctx(ctx.on.update_status(), testing.State(relations=[older, newer])) as mgr:
+        relations = mgr.charm.etcd.relations
+        offers = [mgr.charm.etcd.read(relation) for relation in relations]
+        mgr.run()
+
+    assert [relation.id for relation in relations] == [36, 76]
+    assert offers == [
+        EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION), TLS),
+        EtcdOffer(EtcdCluster(connection_string=OTHER_CONNECTION, version=OTHER_VERSION)),
+    ]
+
+
+def test_read_answers_nothing_when_nothing_is_offered():
+    for relations in (
+        [],
+        [etcd_relation({})],
+        [etcd_relation({0: published(connection_string=None)})],
+    ):
+        assert ask(testing.State(relations=relations), EtcdRequires.read) == EtcdOffer(None, None)
+
+
+def test_the_typed_read_is_frozen():
+    offer = ask(testing.State(relations=[etcd_relation({0: published()})]), EtcdRequires.read)
+    cluster, tls = offer.cluster, offer.tls
+    assert cluster is not None
+    assert tls is not None
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        offer.cluster = None  # pyright: ignore[reportAttributeAccessIssue]
+    with pytest.raises(ValueError, match="frozen"):
+        cluster.connection_string = OTHER_CONNECTION
+    with pytest.raises(ValueError, match="frozen"):
+        tls.client_key = OTHER_KEY
+    assert offer == EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION), TLS)
+    assert not leaked(repr(offer))
 
 
 def test_withdrawn_data_on_one_relation_leaves_the_other_relation_alone():
@@ -791,6 +1014,107 @@ def test_getters_work_in_relation_departed_when_the_departing_unit_has_no_databa
         mgr.run()
 
     assert answers == (True, [])
+
+
+def test_during_departure_the_queries_already_leave_out_the_departing_unit():
+    # ops.testing keeps the departing unit listed, as some Juju versions do.
+    relation = etcd_relation({0: published(), 1: published(**WITHOUT_CREDENTIALS)}, 37)
+    ctx = client_context(WatchingClientCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    )
+    event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
+
+    with ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, WatchingClientCharm)
+
+    only_unit_1 = EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION))
+    assert charm.seen == [tls_unavailable(37)]
+    assert charm.views == [
+        ("EtcdTlsUnavailable", (True, True, False, only_unit_1, [37])),
+        ("CollectStatusEvent", (True, True, False, only_unit_1, [37])),
+    ]
+
+
+def test_during_departure_of_the_last_unit_every_query_sees_it_gone():
+    relation = etcd_relation({0: published()}, 38)
+    ctx = client_context(WatchingClientCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    )
+    event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
+
+    with ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+        malformed = charm.etcd.malformed_units()
+        offer = charm.etcd.read(charm.etcd.relations[0])
+    assert isinstance(charm, WatchingClientCharm)
+
+    assert charm.seen == [tls_unavailable(38), unavailable(38), disconnected(38)]
+    gone = (False, False, False, EtcdOffer(), [38])
+    assert charm.views == [
+        ("EtcdTlsUnavailable", gone),
+        ("EtcdUnavailable", gone),
+        ("EtcdDisconnected", gone),
+        ("CollectStatusEvent", gone),
+    ]
+    assert (malformed, offer) == ([], EtcdOffer())
+
+
+def test_during_relation_broken_the_relation_is_gone_for_every_query():
+    first = etcd_relation({0: published()}, relation_id=39)
+    second = etcd_relation({0: other_published(**WITHOUT_CREDENTIALS)}, relation_id=79)
+    ctx = client_context(WatchingClientCharm)
+    state = testing.State(relations=[first, second])
+    for relation in (first, second):
+        state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+
+    with ctx(ctx.on.relation_broken(first), state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+        offer_of_broken = charm.etcd.read(charm.model.get_relation("etcd", 39))
+    assert isinstance(charm, WatchingClientCharm)
+
+    assert charm.seen == [tls_unavailable(39), unavailable(39), disconnected(39)]
+    second_only = (
+        True,
+        True,
+        False,
+        EtcdOffer(EtcdCluster(connection_string=OTHER_CONNECTION, version=OTHER_VERSION)),
+        [79],
+    )
+    assert charm.views == [
+        ("EtcdTlsUnavailable", second_only),
+        ("EtcdUnavailable", second_only),
+        ("EtcdDisconnected", second_only),
+        ("RelationBrokenEvent", second_only),
+        ("CollectStatusEvent", second_only),
+    ]
+    assert offer_of_broken == EtcdOffer()
+
+
+@pytest.mark.parametrize("hook", ["departed", "broken"])
+def test_provider_is_not_connected_in_the_hook_that_loses_the_last_client(hook: str):
+    relation = client_relation((0,))
+    ctx = etcd_context(WatchingEtcdCharm)
+    state = ctx.run(
+        ctx.on.relation_joined(relation, remote_unit=0), testing.State(relations=[relation])
+    )
+    if hook == "departed":  # the departing unit is still listed
+        event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
+    else:
+        event = ctx.on.relation_broken(relation)
+
+    with ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, WatchingEtcdCharm)
+
+    assert charm.seen == [("EtcdClientDisconnected", relation.id)]
+    assert charm.views == [("EtcdClientDisconnected", False), ("CollectStatusEvent", False)]
 
 
 def test_departure_of_the_last_unit_without_data_only_disconnects():
@@ -1002,6 +1326,62 @@ def test_stored_state_holds_no_private_key_in_clear():
     assert not leaked(repr(session.state.stored_states))
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        pytest.param(
+            {0: published()},
+            {0: published(connection_string=OTHER_CONNECTION, **WITHOUT_CREDENTIALS)},
+            [tls_unavailable(40), available(40, OTHER_CONNECTION)],
+            id="moved-and-credentials-withdrawn",
+        ),
+        pytest.param(
+            {0: published(**WITHOUT_CREDENTIALS)},
+            {0: other_published()},
+            [
+                available(40, OTHER_CONNECTION, OTHER_VERSION),
+                tls_available(40, OTHER_KEY, OTHER_CERT, OTHER_CA),
+            ],
+            id="moved-and-credentials-published",
+        ),
+        pytest.param({}, {0: published()}, everything(40), id="first-unit-with-everything"),
+        pytest.param(
+            {0: published()},
+            {1: etcd_unit()},
+            [tls_unavailable(40), unavailable(40)],
+            id="replaced-by-a-unit-without-data",
+        ),
+    ],
+)
+def test_events_of_one_hook_fire_in_the_documented_order(
+    before: dict[int, dict[str, str]], after: dict[int, dict[str, str]], expected: list[Seen]
+):
+    # tls_unavailable, unavailable, disconnected, connected, available, tls_available
+    relation = etcd_relation(before, relation_id=40)
+    session = Session(client_context(), testing.State(relations=[relation]))
+    if before:
+        session.changed(40)
+
+    assert session.changed(40, after) == expected
+
+
+def test_a_hook_that_reconciles_several_relations_does_them_oldest_first():
+    first = etcd_relation({0: published()}, relation_id=41)
+    session = Session(client_context(), testing.State(relations=[first]))
+    session.changed(41)
+    second = etcd_relation({0: other_published()}, relation_id=81)
+    session.state = dataclasses.replace(session.state, relations=[first, second])
+    session.set_units(41, {0: etcd_unit()})
+
+    assert session.upgraded() == [
+        tls_unavailable(41),
+        unavailable(41),
+        connected(81),
+        available(81, OTHER_CONNECTION, OTHER_VERSION),
+        tls_available(81, OTHER_KEY, OTHER_CERT, OTHER_CA),
+    ]
+
+
 # --- 6. Malformed and hostile remote data ----------------------------------------------------
 
 HOSTILE_VALUES = [
@@ -1013,8 +1393,21 @@ HOSTILE_VALUES = [
     pytest.param("connection_string", "2379", id="connection-json-number"),
     pytest.param("connection_string", "https://10.9.9.9:2379, https://10.9.9.8:2379", id="spaces"),
     pytest.param("connection_string", "10.9.9.9:2379", id="connection-without-scheme"),
+    pytest.param("connection_string", "ftp://10.9.9.9:2379", id="other-scheme"),
+    pytest.param("connection_string", "https://10.9.9.9", id="no-port"),
+    pytest.param("connection_string", "https://10.9.9.9:0", id="port-0"),
     pytest.param("connection_string", "https://10.9.9.9:99999", id="port-out-of-range"),
     pytest.param("connection_string", "https://10.9.9.9:port", id="port-not-a-number"),
+    pytest.param("connection_string", "https://10.9.9.9:2379/v3", id="path"),
+    pytest.param("connection_string", "https://10.9.9.9:2379?x=1", id="query"),
+    pytest.param("connection_string", "https://root:pw@10.9.9.9:2379", id="user-and-password"),
+    pytest.param("connection_string", "https://$(reboot):2379", id="shell"),
+    pytest.param("connection_string", "https://etcd\x00:2379", id="nul"),
+    pytest.param("connection_string", "https://etcd\x1b[2J:2379", id="escape"),
+    pytest.param("connection_string", "https://[fe80::1%eth0]:2379", id="zone-index"),
+    pytest.param("connection_string", "https://fe80::1%eth0:2379", id="bare-zone-index"),
+    pytest.param("connection_string", "https://[10.9.9.9]:2379", id="ipv4-in-brackets"),
+    pytest.param("connection_string", "https://10.9.9.256:2379", id="not-ipv4"),
     pytest.param("connection_string", "https://10.9.9.9:2379,", id="trailing-comma"),
     pytest.param("connection_string", " ", id="connection-blank"),
     pytest.param("connection_string", '""', id="connection-json-empty-string"),
@@ -1029,7 +1422,10 @@ HOSTILE_VALUES = [
     pytest.param("client_key", "not a key", id="key-not-pem"),
     pytest.param("client_key", "[1, 2]", id="key-json-list"),
     pytest.param("client_key", CERT, id="certificate-as-key"),
+    pytest.param("client_key", OTHER_CERT + OTHER_KEY, id="certificate-then-key"),
+    pytest.param("client_key", OTHER_KEY + OTHER_KEY, id="two-keys"),
     pytest.param("client_key", OTHER_KEY.replace("-----END", "-----FIN"), id="key-unterminated"),
+    pytest.param("client_key", OTHER_KEY.replace("\n", " *\n", 2), id="key-not-base64"),
     pytest.param("client_key", HUGE_KEY, id="key-1MiB"),
     pytest.param("client_cert", OTHER_KEY, id="key-as-certificate"),
     pytest.param("client_cert", "42", id="certificate-json-number"),
@@ -1041,13 +1437,14 @@ HOSTILE_VALUES = [
 
 
 @pytest.mark.parametrize(("field", "value"), HOSTILE_VALUES)
-def test_a_malformed_unit_is_skipped_reported_and_logged_without_secrets(
+def test_a_malformed_field_is_skipped_alone_reported_and_logged_without_secrets(
     field: str, value: str, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.DEBUG)
-    # Unit 0 comes first and publishes a complete, different set, with one bad field: if any
-    # of its data were used, the payloads below would differ.
+    # Unit 0 comes first and publishes a complete, different set, with one bad field: that
+    # field comes from unit 1, and every other field still from unit 0.
     relation = etcd_relation({0: other_published(**{field: value}), 1: published()})
+    expected = {**other_published(), field: published()[field]}
     ctx = client_context()
 
     with ctx(
@@ -1056,17 +1453,29 @@ def test_a_malformed_unit_is_skipped_reported_and_logged_without_secrets(
         mgr.run()
         seen = mgr.charm.seen
         malformed = mgr.charm.etcd.malformed_units()
-        connection_string = mgr.charm.etcd.get_connection_string()
-        credentials = mgr.charm.etcd.get_client_credentials()
+        offer = mgr.charm.etcd.read()
 
-    assert seen == everything(relation.id)
-    assert connection_string == CONNECTION
-    assert credentials == {"client_key": KEY, "client_cert": CERT, "client_ca": CA}
+    assert seen == [
+        connected(relation.id),
+        available(relation.id, expected["connection_string"], expected["version"]),
+        tls_available(
+            relation.id, expected["client_key"], expected["client_cert"], expected["client_ca"]
+        ),
+    ]
+    assert offer == EtcdOffer(
+        EtcdCluster(connection_string=expected["connection_string"], version=expected["version"]),
+        EtcdClientTls(
+            client_key=expected["client_key"],
+            client_cert=expected["client_cert"],
+            client_ca=expected["client_ca"],
+        ),
+    )
     assert len(malformed) == 1
     assert malformed[0].relation_id == relation.id
     assert malformed[0].unit_name == "etcd/0"
     assert malformed[0].fields == (field,)
     assert malformed[0].reason.startswith(f"{field}: ")
+    assert str(malformed[0]) == f"etcd/0 sent a malformed {field}"
     warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
@@ -1080,8 +1489,59 @@ def test_a_malformed_unit_is_skipped_reported_and_logged_without_secrets(
         *(record.getMessage() for record in caplog.records),
         *(line.message for line in ctx.juju_log),
         repr(malformed),
+        str(malformed[0]),
     ):
         assert not leaked(text)
+    if "10.9.9.9" in value:
+        assert "10.9.9.9" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        pytest.param("client_ca", "not a certificate", (True, True, False), id="ca"),
+        pytest.param("client_key", CERT, (True, True, False), id="key"),
+        pytest.param("version", "three point five", (True, True, True), id="version"),
+        pytest.param("connection_string", "etcd:2379", (True, False, False), id="connection"),
+    ],
+)
+def test_a_bad_field_hides_only_what_needs_it(
+    field: str, value: str, expected: tuple[bool, bool, bool]
+):
+    # A client that does not use TLS keeps etcd when the CA is bad, as with the legacy layer.
+    relation = etcd_relation({0: published(**{field: value})})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    events = session.changed(relation.id)
+    answers = ask(
+        session.state,
+        lambda etcd: (etcd.is_connected(), etcd.is_available(), etcd.is_tls_available()),
+    )
+
+    assert answers == expected
+    version = None if field == "version" else VERSION
+    assert events == [
+        connected(relation.id),
+        *([available(relation.id, CONNECTION, version)] if expected[1] else []),
+        *([tls_available(relation.id)] if expected[2] else []),
+    ]
+    assert ask(session.state, EtcdRequires.get_version) == (version if expected[1] else None)
+    assert [unit.fields for unit in ask(session.state, EtcdRequires.malformed_units)] == [(field,)]
+
+
+def test_a_malformed_unit_reads_as_a_status_line():
+    relation = etcd_relation({2: published(client_ca=OTHER_KEY, version="?")}, 44)
+
+    (malformed,) = ask(testing.State(relations=[relation]), EtcdRequires.malformed_units)
+
+    assert malformed == MalformedUnit(44, "etcd/2", ("client_ca", "version"), malformed.reason)
+    assert str(malformed) == "etcd/2 sent a malformed client_ca, version"
+    assert malformed.reason == (
+        "client_ca: is PEM, but not only CERTIFICATE blocks; "
+        "version: must be a version such as 3.5.16"
+    )
+    assert ops.BlockedStatus(str(malformed)).message == str(malformed)
+    assert not leaked(malformed.reason)
 
 
 def test_all_bad_fields_of_a_unit_are_named():
@@ -1115,26 +1575,39 @@ def test_a_malformed_unit_is_logged_once_per_hook_however_often_it_is_read(
     with ctx(
         ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
     ) as mgr:
+        # Before the library sees the hook's event, as a charm querying in its constructor
+        # does; the library reads the databag again for the event, but does not warn again.
+        mgr.charm.etcd.is_available()
         mgr.run()
         for _ in range(3):
             mgr.charm.etcd.get_connection_string()
             mgr.charm.etcd.is_tls_available()
+            mgr.charm.etcd.malformed_units()
 
     warnings = [record for record in caplog.records if record.name == "charms.etcd.v0.etcd"]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
 
 
-def test_a_unit_that_becomes_malformed_withdraws_what_it_published():
+def test_a_field_that_becomes_malformed_withdraws_only_what_needs_it():
     relation = etcd_relation({0: published()})
     session = Session(client_context(), testing.State(relations=[relation]))
     session.changed(relation.id)
 
     assert session.changed(relation.id, {0: published(client_key=CERT)}) == [
-        tls_unavailable(relation.id),
-        unavailable(relation.id),
+        tls_unavailable(relation.id)
     ]
     assert ask(session.state, EtcdRequires.malformed_units)[0].fields == ("client_key",)
+    assert session.changed(relation.id, {0: published(client_key=CERT, version="x y")}) == [
+        available(relation.id, CONNECTION, None)
+    ]
+    assert session.changed(relation.id, {0: published(connection_string="x")}) == [
+        unavailable(relation.id)
+    ]
+    assert session.changed(relation.id, {0: published()}) == [
+        available(relation.id),
+        tls_available(relation.id),
+    ]
 
 
 def test_malformed_units_lists_every_bad_unit_of_every_relation_in_order():
@@ -1205,6 +1678,12 @@ def test_reprs_of_models_holding_a_key_do_not_show_it():
     assert data.connection().connection_string == CONNECTION
 
 
+def test_client_credentials_are_complete_only_with_all_three():
+    assert EtcdClientCredentials(client_key=KEY, client_cert=CERT, client_ca=CA).is_complete()
+    assert not EtcdClientCredentials(client_key=KEY, client_cert=CERT).is_complete()
+    assert not EtcdClientCredentials().is_complete()
+
+
 def test_event_objects_do_not_show_the_key_in_their_repr():
     relation = etcd_relation({0: published()})
     ctx = client_context()
@@ -1233,35 +1712,82 @@ BAD_CONNECTIONS = [
     pytest.param(
         "https://10.0.0.5:2379, https://10.0.0.6:2379", VERSION, "connection_string", id="space"
     ),
+    pytest.param("https://10.0.0.5:2379\n", VERSION, "connection_string", id="newline"),
+    pytest.param("https://etcd\t:2379", VERSION, "connection_string", id="tab"),
     pytest.param("10.0.0.5:2379", VERSION, "connection_string", id="no-scheme"),
+    pytest.param("ftp://10.0.0.5:2379", VERSION, "connection_string", id="other-scheme"),
+    pytest.param("HTTPS://10.0.0.5:2379", VERSION, "connection_string", id="scheme-in-capitals"),
     pytest.param("https://:2379", VERSION, "connection_string", id="no-host"),
-    pytest.param("https://10.0.0.5:2379,", VERSION, "connection_string", id="trailing-comma"),
+    pytest.param("https://10.0.0.5", VERSION, "connection_string", id="no-port"),
+    pytest.param("https://10.0.0.5:", VERSION, "connection_string", id="empty-port"),
+    pytest.param("https://10.0.0.5:0", VERSION, "connection_string", id="port-0"),
     pytest.param("https://10.0.0.5:65536", VERSION, "connection_string", id="port-out-of-range"),
+    pytest.param("https://10.0.0.5:+2379", VERSION, "connection_string", id="port-signed"),
+    pytest.param("https://10.0.0.5:2379/", VERSION, "connection_string", id="path"),
+    pytest.param("https://10.0.0.5:2379?debug", VERSION, "connection_string", id="query"),
+    pytest.param("https://10.0.0.5:2379#top", VERSION, "connection_string", id="fragment"),
+    pytest.param("https://root@10.0.0.5:2379", VERSION, "connection_string", id="user"),
+    pytest.param(
+        "https://root:SECRET@10.0.0.5:2379", VERSION, "connection_string", id="user-password"
+    ),
+    pytest.param("https://etcd\x00:2379", VERSION, "connection_string", id="nul"),
+    pytest.param("https://etcd\x1b[31m:2379", VERSION, "connection_string", id="escape"),
+    pytest.param("https://$(reboot):2379", VERSION, "connection_string", id="shell"),
+    pytest.param("https://etcd_0:2379", VERSION, "connection_string", id="underscore"),
+    pytest.param("https://-etcd:2379", VERSION, "connection_string", id="hyphen-first"),
+    pytest.param("https://10.0.0.5:2379,", VERSION, "connection_string", id="trailing-comma"),
+    pytest.param("https://10.0.0.256:2379", VERSION, "connection_string", id="not-ipv4"),
+    pytest.param("https://[10.0.0.5]:2379", VERSION, "connection_string", id="ipv4-bracketed"),
     pytest.param("https://[fd00::1:2379", VERSION, "connection_string", id="unclosed-ipv6"),
+    pytest.param("https://[fd00::g]:2379", VERSION, "connection_string", id="not-ipv6"),
+    pytest.param("https://[fe80::1%eth0]:2379", VERSION, "connection_string", id="zone-index"),
+    pytest.param("https://fd00::1:2379", VERSION, "connection_string", id="ipv6-without-brackets"),
     pytest.param(CONNECTION, "", "version", id="empty-version"),
     pytest.param(CONNECTION, "3.5 .16", "version", id="version-with-space"),
     pytest.param(CONNECTION, "3" * 65, "version", id="version-too-long"),
     pytest.param(CONNECTION, "None", "version", id="version-str-of-none"),
     pytest.param(CONNECTION, "null", "version", id="version-json-null"),
-    pytest.param("https://fd00::1:2379", VERSION, "connection_string", id="ipv6-without-brackets"),
 ]
+
+ENCRYPTED_LEGACY_KEY = make_pem("RSA PRIVATE KEY", "an encrypted key").replace(
+    "-----\n", "-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00FF00FF00FF00FF\n\n", 1
+)
+"""A key as `openssl genrsa -aes128` wrote it: RFC 1421 headers before the base64 body."""
 
 BAD_CREDENTIALS = [
     pytest.param(KEY.encode(), CERT, CA, "client_key", id="key-bytes"),
+    pytest.param(KEY, CERT.encode(), CA, "client_cert", id="certificate-bytes"),
+    pytest.param(KEY, CERT, CA.encode(), "client_ca", id="ca-bytes"),
     pytest.param(KEY, [CERT], CA, "client_cert", id="certificate-list"),
     pytest.param(KEY.replace("\n", "\ud800\n", 2), CERT, CA, "client_key", id="key-surrogate"),
     pytest.param("SECRET-not-a-pem-key", CERT, CA, "client_key", id="key-not-pem"),
     pytest.param("", CERT, CA, "client_key", id="key-empty"),
     pytest.param(CERT, CERT, CA, "client_key", id="certificate-as-key"),
+    pytest.param(CERT + KEY, CERT, CA, "client_key", id="certificate-then-key"),
+    pytest.param(KEY + CERT, CERT, CA, "client_key", id="key-then-certificate"),
+    pytest.param(KEY + OTHER_KEY, CERT, CA, "client_key", id="two-keys"),
+    pytest.param(KEY.replace("PRIVATE KEY", "PUBLIC KEY"), CERT, CA, "client_key", id="public"),
     pytest.param(KEY[:-30], CERT, CA, "client_key", id="key-truncated"),
+    pytest.param(KEY.replace("\n", " \n", 3), CERT, CA, "client_key", id="key-body-spaces"),
+    pytest.param(KEY.replace("\n", "!\n", 3), CERT, CA, "client_key", id="key-body-not-base64"),
+    pytest.param(
+        KEY.replace("-----END PRIVATE", "-----END RSA PRIVATE"),
+        CERT,
+        CA,
+        "client_key",
+        id="key-labels-differ",
+    ),
     pytest.param(json.dumps(KEY), CERT, CA, "client_key", id="key-json-quoted"),
     pytest.param(KEY, KEY, CA, "client_cert", id="key-as-certificate"),
     pytest.param(KEY, "", CA, "client_cert", id="certificate-empty"),
     pytest.param(KEY, KEY + CERT, CA, "client_cert", id="key-bundled-into-certificate"),
+    pytest.param(
+        KEY, CERT.replace("CERTIFICATE", "CERTIFICATE REQUEST"), CA, "client_cert", id="csr"
+    ),
     pytest.param(KEY, CERT, KEY, "client_ca", id="key-as-ca"),
     pytest.param(KEY, CERT, CA + KEY + OTHER_CA, "client_ca", id="key-bundled-into-ca"),
     pytest.param(KEY, CERT, "not pem", "client_ca", id="ca-not-pem"),
-    pytest.param(KEY, CERT, None, "client credentials", id="ca-missing"),
+    pytest.param(KEY, CERT, None, "client_ca", id="ca-missing"),
     pytest.param(HUGE_KEY, CERT, CA, "client_key", id="key-1MiB"),
 ]
 
@@ -1323,23 +1849,84 @@ def test_refusal_messages_read_plainly_without_pydantic_prefixes():
     ctx = etcd_context()
 
     with ctx(ctx.on.update_status(), testing.State()) as mgr:
-        with pytest.raises(ValueError, match=r"^connection_string: must not contain white space$"):
+        with pytest.raises(
+            ValueError, match=r"^connection_string: must not contain white"
+        ) as caught:
             mgr.charm.db.set_connection_string("https://10.0.0.5:2379 ")
         mgr.run()
 
+    assert "Value error" not in str(caught.value)
+    assert "\n" not in str(caught.value)
 
-def test_the_message_of_a_refused_key_names_the_problem():
+
+def test_the_message_of_a_refused_value_names_the_problem():
     relation = client_relation()
     ctx = etcd_context()
 
     with ctx(ctx.on.update_status(), testing.State(relations=[relation])) as mgr:
-        with pytest.raises(ValueError, match=r"client_key: .*not a PRIVATE KEY"):
-            mgr.charm.db.set_client_credentials(CERT, CERT, CA)
+        with pytest.raises(ValueError, match=r"client_key: .*not exactly one PRIVATE KEY block"):
+            mgr.charm.db.set_client_credentials(CERT + KEY, CERT, CA)
         with pytest.raises(ValueError, match=r"client_cert: .*not PEM"):
             mgr.charm.db.set_client_credentials(KEY, "nope", CA)
-        with pytest.raises(ValueError, match=r"connection_string: .*scheme and a host"):
+        with pytest.raises(ValueError, match=r"client_ca: .*only CERTIFICATE blocks"):
+            mgr.charm.db.set_client_credentials(KEY, CERT, CA + KEY)
+        with pytest.raises(ValueError, match=r"connection_string: .*scheme http or https"):
             mgr.charm.db.set_connection_string("10.0.0.5:2379")
+        with pytest.raises(ValueError, match=r"connection_string: .*port from 1 to 65535"):
+            mgr.charm.db.set_connection_string("https://10.0.0.5:2379/v3")
+        with pytest.raises(ValueError, match=r"connection_string: .*host") as user:
+            mgr.charm.db.set_connection_string("https://root:SECRET@10.0.0.5:2379")
+        with pytest.raises(ValueError, match=r"connection_string: .*zone index"):
+            mgr.charm.db.set_connection_string("https://[fe80::1%eth0]:2379")
+        with pytest.raises(ValueError, match=r"connection_string: put IPv6 hosts in brackets"):
+            mgr.charm.db.set_connection_string("https://fd00::1:2379")
         mgr.run()
+
+    assert "SECRET" not in str(user.value)
+
+
+@pytest.mark.parametrize(
+    "connection_string",
+    [
+        "http://10.0.0.5:1",
+        "https://etcd-0.etcd.example.com:65535",
+        "https://etcd.:2379",
+        "https://localhost:2379,https://[::1]:2379",
+        "https://[fd00::5]:2379,https://[fd00::6]:2379,https://10.0.0.7:2379",
+        "https://[::ffff:10.0.0.5]:2379",
+    ],
+)
+def test_the_provider_writes_every_good_connection_string_as_it_was_given(
+    connection_string: str,
+):
+    relation = client_relation()
+
+    out = publish(testing.State(relations=[relation]), connection=(connection_string, "v3.5.16"))
+
+    assert local_data(out, relation) == etcd_unit(
+        connection_string=connection_string, version="v3.5.16"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "cert", "ca"),
+    [
+        pytest.param(OTHER_KEY, CERT, CA, id="rsa-key"),
+        pytest.param(KEY.replace("PRIVATE KEY", "EC PRIVATE KEY"), CERT, CA, id="ec-key"),
+        pytest.param(ENCRYPTED_LEGACY_KEY, CERT, CA, id="encrypted-legacy-key"),
+        pytest.param(KEY.replace("\n", "\r\n"), CERT.replace("\n", "\r\n"), CA, id="crlf"),
+        pytest.param(KEY, CERT + OTHER_CERT, CA + OTHER_CA, id="bundles"),
+        pytest.param(
+            KEY, CERT, "\n" + CA.replace("CERTIFICATE", "TRUSTED CERTIFICATE"), id="trusted"
+        ),
+    ],
+)
+def test_the_provider_writes_every_good_pem_variant_as_it_was_given(key: str, cert: str, ca: str):
+    relation = client_relation()
+
+    out = publish(testing.State(relations=[relation]), credentials=(key, cert, ca))
+
+    assert local_data(out, relation) == etcd_unit(client_key=key, client_cert=cert, client_ca=ca)
 
 
 # --- 8. Custom events in ops.testing, deferral ------------------------------------------------
@@ -1460,36 +2047,120 @@ def test_a_deferred_event_outlives_its_relation():
         assert mgr.charm.seen == [available(relation.id)]
 
 
-def test_a_tampered_deferred_payload_is_refused_without_echoing_it(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("kind", "field", "refused"),
+    [
+        pytest.param("available", "connection_string", "https://10.0.0.5:2379/path", id="path"),
+        pytest.param(
+            "tls_available",
+            "client_key",
+            OTHER_KEY.replace("RSA PRIVATE KEY", "CERTIFICATE"),
+            id="key-labelled-certificate",
+        ),
+    ],
+)
+def test_a_deferred_payload_the_current_validation_refuses_is_restored_as_it_was(
+    kind: str, field: str, refused: str, caplog: pytest.LogCaptureFixture
+):
+    # As if an older LIBPATCH, whose validation was looser, had deferred the event.
     relation = etcd_relation({0: published()})
-    ctx = client_context(charm_root=tmp_path)
-    state = testing.State(config={"defer": "tls_available"}, relations=[relation])
+    ctx = client_context()
+    state = testing.State(config={"defer": kind}, relations=[relation])
     state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
     (deferred,) = state.deferred
     payload = json.loads(deferred.snapshot_data["payload"])
-    assert payload["client_key"] == KEY  # the snapshot is what restore() re-validates
-    payload["client_key"] = OTHER_KEY.replace("PRIVATE KEY", "CERTIFICATE")
-    tampered = dataclasses.replace(
+    payload[field] = refused
+    stored = dataclasses.replace(
         deferred, snapshot_data={**deferred.snapshot_data, "payload": json.dumps(payload)}
     )
-    state = dataclasses.replace(state, config={"defer": ""}, deferred=[tampered])
+    state = dataclasses.replace(state, config={"defer": ""}, deferred=[stored])
+    caplog.clear()
 
-    with pytest.raises(testing.errors.UncaughtCharmError) as caught:
-        ctx.run(ctx.on.update_status(), state)
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.run()
+        seen = mgr.charm.seen
 
-    cause = caught.value.__cause__
-    assert isinstance(cause, ValueError)
-    assert "stored event payload is invalid: client_key" in str(cause)
-    assert not leaked(str(caught.value))
+    if kind == "available":
+        assert seen == [available(relation.id, refused, VERSION)]
+    else:
+        assert seen == [tls_available(relation.id, refused, CERT, CA)]
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.name for record in warnings] == ["charms.etcd.v0.etcd"]
+    assert field in warnings[0].getMessage()
+    assert "deferred" in warnings[0].getMessage()
+    assert refused not in caplog.text
+    assert not leaked(caplog.text)
+
+
+def test_a_deferred_event_keeps_the_snapshot_format_of_libpatch_2():
+    # Events deferred by LIBPATCH 2 come back under LIBPATCH 3, and the other way round.
+    relation = etcd_relation({0: published(**WITHOUT_CREDENTIALS)})
+    ctx = client_context()
+    state = testing.State(config={"defer": "available"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    (deferred,) = state.deferred
+
+    assert deferred.snapshot_data == {
+        "relation_name": "etcd",
+        "relation_id": relation.id,
+        "payload": json.dumps(
+            {"connection_string": CONNECTION, "version": VERSION}, separators=(",", ":")
+        ),
+    }
+
+
+def test_a_deferred_bare_ipv6_host_of_libpatch_2_comes_back_in_brackets():
+    relation = etcd_relation({0: published(**WITHOUT_CREDENTIALS)})
+    ctx = client_context()
+    state = testing.State(config={"defer": "available"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    (deferred,) = state.deferred
+    payload = json.dumps({"connection_string": "https://fd00::5:2379", "version": None})
+    stored = dataclasses.replace(
+        deferred, snapshot_data={**deferred.snapshot_data, "payload": payload}
+    )
+    state = dataclasses.replace(state, config={"defer": ""}, deferred=[stored])
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.run()
+        seen = mgr.charm.seen
+
+    assert seen == [available(relation.id, "https://[fd00::5]:2379", None)]
+
+
+def test_events_carry_typed_payloads_equal_to_what_read_answers():
+    relation = etcd_relation({0: published()})
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        offer = mgr.charm.etcd.read()
+    events = [
+        event
+        for event in ctx.emitted_events
+        if isinstance(event, (EtcdAvailable, EtcdTlsAvailable))
+    ]
+
+    assert offer == EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION), TLS)
+    assert len(events) == 2
+    available_event, tls_event = events
+    assert isinstance(available_event, EtcdAvailable)
+    assert isinstance(tls_event, EtcdTlsAvailable)
+    assert available_event.cluster == offer.cluster
+    assert available_event.cluster.urls == ["https://10.0.0.5:2379", "https://10.0.0.6:2379"]
+    assert tls_event.tls == offer.tls
+    assert tls_event.tls.client_key == KEY
 
 
 # --- 9. save_client_credentials -------------------------------------------------------------
 
 
-def save(state: testing.State, *paths: str | os.PathLike[str]) -> None:
+def save(state: testing.State, *paths: str | os.PathLike[str], **owner: str | int) -> None:
     ctx = client_context()
     with ctx(ctx.on.update_status(), state) as mgr:
-        mgr.charm.etcd.save_client_credentials(*paths)
+        mgr.charm.etcd.save_client_credentials(*paths, **owner)
         mgr.run()
 
 
@@ -1497,10 +2168,18 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def listing(directory: Path) -> dict[str, str]:
+    """Every file under `directory`, by relative path, with its content; directories as "/"."""
+    return {
+        str(path.relative_to(directory)): "/" if path.is_dir() else path.read_text()
+        for path in sorted(directory.rglob("*"))
+    }
+
+
 AVAILABLE_STATE = testing.State(relations=[etcd_relation({0: published()})])
 
 
-def test_save_client_credentials_writes_key_cert_and_ca_in_that_order_with_mode_0600(
+def test_save_client_credentials_writes_key_cert_and_ca_in_that_order_key_0600_others_0644(
     tmp_path: Path,
 ):
     directory = tmp_path / "etc" / "kubernetes" / "etcd"
@@ -1511,7 +2190,7 @@ def test_save_client_credentials_writes_key_cert_and_ca_in_that_order_with_mode_
     assert key.read_text() == KEY
     assert cert.read_text() == CERT
     assert ca.read_text() == CA
-    assert [mode(path) for path in (key, cert, ca)] == [0o600, 0o600, 0o600]
+    assert [mode(path) for path in (key, cert, ca)] == [0o600, 0o644, 0o644]
     assert sorted(entry.name for entry in directory.iterdir()) == [
         "ca.crt",
         "client.crt",
@@ -1541,7 +2220,7 @@ def test_save_client_credentials_replaces_existing_files_atomically(tmp_path: Pa
         assert still_open.read() == "old content\n"
 
     assert [path.read_text() for path in paths] == [KEY, CERT, CA]
-    assert [mode(path) for path in paths] == [0o600, 0o600, 0o600]
+    assert [mode(path) for path in paths] == [0o600, 0o644, 0o644]
     assert all(path.stat().st_ino != inode for path, inode in zip(paths, inodes, strict=True))
     assert sorted(entry.name for entry in tmp_path.iterdir()) == [
         "ca.crt",
@@ -1561,6 +2240,172 @@ def test_save_client_credentials_replaces_nothing_when_one_file_cannot_be_writte
 
     assert key.read_text() == "old key\n"
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["client.key", "not-a-directory"]
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        pytest.param(("client.key", "client.key", "ca.crt"), id="key-and-cert"),
+        pytest.param(("client.key", "client.crt", "client.crt"), id="cert-and-ca"),
+        pytest.param(("ca.crt", "client.crt", "ca.crt"), id="key-and-ca"),
+        pytest.param(("client.key", "sub/../client.key", "ca.crt"), id="dot-dot"),
+        pytest.param(("client.key", "./client.key", "ca.crt"), id="dot"),
+        pytest.param(("client.key", "link-to-key", "ca.crt"), id="symlink"),
+        pytest.param(("client.key", "linked-dir/client.key", "ca.crt"), id="symlinked-directory"),
+    ],
+)
+def test_save_client_credentials_refuses_two_paths_to_one_file_and_touches_nothing(
+    paths: tuple[str, str, str], tmp_path: Path
+):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "client.key").write_text("old key\n")
+    (tmp_path / "link-to-key").symlink_to(tmp_path / "client.key")
+    (tmp_path / "linked-dir").symlink_to(tmp_path)
+    before = listing(tmp_path)
+
+    with pytest.raises(ValueError, match="three different paths"):
+        save(AVAILABLE_STATE, *(tmp_path / path for path in paths))
+
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("directory", [0, 1, 2], ids=["key", "cert", "ca"])
+def test_save_client_credentials_refuses_a_directory_as_a_target_and_replaces_nothing(
+    directory: int, tmp_path: Path
+):
+    paths = [tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt"]
+    for path in paths:
+        path.write_text(f"old {path.name}\n")
+    paths[directory].unlink()
+    paths[directory].mkdir()
+    (paths[directory] / "inside").write_text("kept\n")
+    before = listing(tmp_path)
+
+    with pytest.raises(IsADirectoryError, match="cannot replace a directory"):
+        save(AVAILABLE_STATE, *paths)
+
+    assert listing(tmp_path) == before
+
+
+def test_save_client_credentials_removes_what_a_killed_write_left(tmp_path: Path):
+    stale = [".client.key.k1ll3d_a.partial", ".client.crt.abcdefgh.partial", ".ca.crt.x.partial"]
+    for name in stale:
+        (tmp_path / name).write_text("half a private key\n")
+    unrelated = [".other.key.abcdefgh.partial", "client.key.partial", ".client.key.bak"]
+    for name in unrelated:
+        (tmp_path / name).write_text("not ours\n")
+
+    save(AVAILABLE_STATE, tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt")
+
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted(
+        ["ca.crt", "client.crt", "client.key", *unrelated]
+    )
+
+
+def test_save_client_credentials_to_names_that_extend_one_another(tmp_path: Path):
+    # The stale files of "client" look like those of "client.key" with a longer prefix: the
+    # cleanup for one target must not remove what was just written for another.
+    key, cert, ca = tmp_path / "client.key", tmp_path / "client", tmp_path / "client.key.ca"
+
+    save(AVAILABLE_STATE, key, cert, ca)
+
+    assert (key.read_text(), cert.read_text(), ca.read_text()) == (KEY, CERT, CA)
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == [
+        "client",
+        "client.key",
+        "client.key.ca",
+    ]
+
+
+def test_save_client_credentials_syncs_each_directory_after_the_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    paths = [tmp_path / "a" / "k", tmp_path / "b" / "c", tmp_path / "b" / "ca"]
+    synced: list[tuple[str, list[str]]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            directory = next(
+                path.parent for path in paths if path.parent.stat().st_ino == status.st_ino
+            )
+            # The files already in place when their directory is synced.
+            synced.append((directory.name, sorted(path.name for path in directory.iterdir())))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+
+    save(AVAILABLE_STATE, *paths)
+
+    assert sorted(synced) == [("a", ["k"]), ("b", ["c", "ca"])]
+
+
+OWNERS = [
+    pytest.param(lambda: {}, None, id="default"),
+    pytest.param(
+        lambda: {"user": pwd.getpwuid(os.getuid()).pw_name}, (os.getuid(), -1), id="user-name"
+    ),
+    pytest.param(lambda: {"user": os.getuid()}, (os.getuid(), -1), id="user-id"),
+    pytest.param(
+        lambda: {"group": grp.getgrgid(os.getgid()).gr_name}, (-1, os.getgid()), id="group-name"
+    ),
+    pytest.param(
+        lambda: {"user": os.getuid(), "group": os.getgid()},
+        (os.getuid(), os.getgid()),
+        id="both-ids",
+    ),
+]
+
+
+@pytest.mark.parametrize(("owner", "chowned"), OWNERS)
+def test_save_client_credentials_gives_the_files_the_user_and_group_asked_for(
+    owner: Callable[[], dict[str, str | int]],
+    chowned: tuple[int, int] | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    calls: list[tuple[int, int]] = []
+    real_fchown = os.fchown
+
+    def recording_fchown(fd: int, uid: int, gid: int) -> None:
+        calls.append((uid, gid))
+        real_fchown(fd, uid, gid)
+
+    monkeypatch.setattr(os, "fchown", recording_fchown)
+    paths = [tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt"]
+
+    save(AVAILABLE_STATE, *paths, **owner())
+
+    assert calls == ([] if chowned is None else [chowned] * 3)
+    for path in paths:
+        assert (path.stat().st_uid, path.stat().st_gid) == (os.getuid(), os.getgid())
+    assert [path.read_text() for path in paths] == [KEY, CERT, CA]
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        pytest.param({"user": "no-such-user-for-etcd-tests"}, id="user"),
+        pytest.param({"group": "no-such-group-for-etcd-tests"}, id="group"),
+    ],
+)
+def test_save_client_credentials_refuses_an_unknown_user_or_group_before_writing(
+    owner: dict[str, str], tmp_path: Path
+):
+    (tmp_path / "client.key").write_text("old key\n")
+    before = listing(tmp_path)
+
+    with pytest.raises(ValueError, match="unknown user or group"):
+        save(
+            AVAILABLE_STATE,
+            tmp_path / "client.key",
+            tmp_path / "new" / "c",
+            tmp_path / "ca",
+            **owner,
+        )
+
+    assert listing(tmp_path) == before
 
 
 @pytest.mark.parametrize(
@@ -1734,8 +2579,13 @@ def test_endpoints_with_other_names_work_in_both_roles():
         ),
         pytest.param(
             [etcd_relation({0: published(client_key="x", client_cert="y")})],
+            (True, True, False),
+            id="malformed-credentials",
+        ),
+        pytest.param(
+            [etcd_relation({0: published(connection_string="https://10.0.0.5:2379/")})],
             (True, False, False),
-            id="malformed",
+            id="malformed-connection-string",
         ),
     ],
 )
@@ -1777,3 +2627,531 @@ def test_provider_is_connected_when_a_client_unit_is_there(units: tuple[int, ...
         mgr.run()
 
     assert answer is expected
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record, by the `private-address` of its unit, each databag the library reads."""
+    reads: list[str] = []
+    read_databag = etcd_library._read_databag
+
+    def counting(databag: Mapping[str, str]) -> Any:
+        reads.append(databag["private-address"])
+        return read_databag(databag)
+
+    monkeypatch.setattr(etcd_library, "_read_databag", counting)
+    return reads
+
+
+def addressed(number: int, databag: dict[str, str]) -> dict[str, str]:
+    return {**databag, "private-address": f"10.1.0.{number}"}
+
+
+def ask_everything(etcd: EtcdRequires) -> None:
+    for _ in range(3):
+        etcd.is_connected()
+        etcd.is_available()
+        etcd.is_tls_available()
+        etcd.get_connection_string()
+        etcd.get_version()
+        etcd.get_client_credentials()
+        etcd.read()
+        for relation in etcd.relations:
+            etcd.read(relation)
+
+
+def test_each_databag_is_read_once_per_hook_and_only_the_units_needed(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    relation = etcd_relation({number: addressed(number, published()) for number in range(3)})
+    ctx = client_context()
+    reads = count_reads(monkeypatch)
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=1), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        ask_everything(mgr.charm.etcd)
+        # The first unit published all five keys: the legacy reader would stop there too.
+        assert reads == ["10.1.0.0"]
+        assert mgr.charm.seen == everything(relation.id)
+        # Listing the malformed units reads the rest, once.
+        assert mgr.charm.etcd.malformed_units() == []
+        assert mgr.charm.etcd.malformed_units() == []
+        ask_everything(mgr.charm.etcd)
+
+    assert reads == ["10.1.0.0", "10.1.0.1", "10.1.0.2"]
+
+
+def test_units_are_read_until_every_key_has_a_value(monkeypatch: pytest.MonkeyPatch):
+    relation = etcd_relation(
+        {
+            0: addressed(0, published(**WITHOUT_CREDENTIALS)),
+            1: addressed(1, published(client_key=None)),
+            2: addressed(2, other_published()),
+            3: addressed(3, published()),
+        }
+    )
+    reads = count_reads(monkeypatch)
+
+    offer = ask(testing.State(relations=[relation]), EtcdRequires.read)
+
+    assert reads == ["10.1.0.0", "10.1.0.1", "10.1.0.2"]
+    assert offer == EtcdOffer(
+        EtcdCluster(connection_string=CONNECTION, version=VERSION),
+        EtcdClientTls(client_key=OTHER_KEY, client_cert=CERT, client_ca=CA),
+    )
+
+
+def test_the_endpoint_read_stops_at_the_oldest_tls_available_relation(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    older = etcd_relation({0: addressed(0, published())}, relation_id=42)
+    newer = etcd_relation({0: addressed(9, other_published())}, relation_id=82)
+    reads = count_reads(monkeypatch)
+
+    assert ask(testing.State(relations=[newer, older]), EtcdRequires.read) == EtcdOffer(
+        EtcdCluster(connection_string=CONNECTION, version=VERSION), TLS
+    )
+    assert reads == ["10.1.0.0"]
+
+
+def test_a_new_hook_reads_the_databags_afresh(monkeypatch: pytest.MonkeyPatch):
+    relation = etcd_relation({0: addressed(0, published())})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    reads = count_reads(monkeypatch)
+
+    session.changed(relation.id)
+    assert session.changed(relation.id, {0: addressed(0, other_published())}) == [
+        available(relation.id, OTHER_CONNECTION, OTHER_VERSION),
+        tls_available(relation.id, OTHER_KEY, OTHER_CERT, OTHER_CA),
+    ]
+    assert reads == ["10.1.0.0", "10.1.0.0"]
+
+
+# --- 12. Refresh from the reactive charm -----------------------------------------------------
+# `juju refresh` from the reactive charm leaves the relations established and the library's
+# stored state empty; upgrade-charm is the first hook the ops charm sees.
+
+
+@pytest.mark.parametrize("end", ["departed", "broken"])
+def test_a_refreshed_requirer_announces_what_holds_on_upgrade_charm_and_its_end_later(end: str):
+    relation = etcd_relation({0: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.upgraded() == everything(relation.id)
+    assert session.upgraded() == []
+    assert session.changed(relation.id) == []
+    ending = session.departed(relation.id, 0) if end == "departed" else session.broken(relation.id)
+    assert ending == [
+        tls_unavailable(relation.id),
+        unavailable(relation.id),
+        disconnected(relation.id),
+    ]
+
+
+def test_a_refreshed_requirer_announces_only_what_holds():
+    unconnected = etcd_relation({}, relation_id=43)
+    connected_only = etcd_relation({0: etcd_unit()}, relation_id=44)
+    without_tls = etcd_relation({0: published(**WITHOUT_CREDENTIALS)}, relation_id=45)
+    session = Session(
+        client_context(), testing.State(relations=[without_tls, connected_only, unconnected])
+    )
+
+    assert session.upgraded() == [connected(44), connected(45), available(45)]
+
+
+@pytest.mark.parametrize("end", ["departed", "broken"])
+def test_a_refreshed_provider_announces_its_clients_on_upgrade_charm_and_their_end_later(
+    end: str,
+):
+    # What the reactive charm wrote stays until the ops charm sets something.
+    legacy = published(client_key=OTHER_KEY)
+    relation = client_relation((0,), local=legacy)
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+
+    assert session.upgraded() == [("EtcdClientConnected", relation.id)]
+    assert session.upgraded() == []
+    assert local_data(session.state, relation) == legacy
+    ending = session.departed(relation.id, 0) if end == "departed" else session.broken(relation.id)
+    assert ending == [("EtcdClientDisconnected", relation.id)]
+
+
+@pytest.mark.parametrize("hook", ["created", "joined", "changed", "departed-other"])
+def test_a_relation_without_a_record_is_reconciled_on_any_of_its_hooks(hook: str):
+    relation = etcd_relation({0: published(), 1: etcd_unit()}, relation_id=46)
+    session = Session(client_context(), testing.State(relations=[relation]))
+    ctx = session.ctx
+    events = {
+        "created": ctx.on.relation_created(relation),
+        "joined": ctx.on.relation_joined(relation, remote_unit=1),
+        "changed": ctx.on.relation_changed(relation, remote_unit=1),
+        "departed-other": ctx.on.relation_departed(relation, remote_unit=1, departing_unit=1),
+    }
+
+    assert session.run(events[hook]) == everything(46)
+
+
+def test_a_refreshed_provider_reconciles_a_relation_without_a_record_on_its_hooks():
+    relation = client_relation((0, 1))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [("EtcdClientConnected", relation.id)]
+    assert session.departed(relation.id, 1) == []
+    assert session.departed(relation.id, 0) == [("EtcdClientDisconnected", relation.id)]
+
+
+def requirer_record(state: testing.State) -> dict[str, Any]:
+    return dict(
+        state.get_stored_state("_stored", owner_path="ClientCharm/EtcdRequires[etcd]").content
+    )
+
+
+def provider_record(state: testing.State) -> dict[str, Any]:
+    return dict(state.get_stored_state("_stored", owner_path="EtcdCharm/EtcdProvides[db]").content)
+
+
+def test_upgrade_charm_drops_the_requirer_record_of_a_relation_that_no_longer_exists():
+    gone, kept = etcd_relation({0: published()}, 47), etcd_relation({0: published()}, 87)
+    session = Session(client_context(), testing.State(relations=[gone, kept]))
+    session.changed(47)
+    session.changed(87)
+    # The relation was removed while the charm was being refreshed: no broken hook ran.
+    session.state = dataclasses.replace(session.state, relations=[session.relation(87)])
+    assert sorted(requirer_record(session.state)["relations"]) == ["47", "87"]
+
+    assert session.upgraded() == []
+    assert sorted(requirer_record(session.state)["relations"]) == ["87"]
+
+
+def test_upgrade_charm_drops_the_provider_record_of_a_relation_that_no_longer_exists():
+    gone, kept = client_relation((0,)), client_relation((0,))
+    session = Session(etcd_context(), testing.State(relations=[gone, kept]))
+    session.joined(gone.id, 0)
+    session.joined(kept.id, 0)
+    session.state = dataclasses.replace(session.state, relations=[session.relation(kept.id)])
+    assert sorted(provider_record(session.state)["connected"]) == sorted([gone.id, kept.id])
+
+    assert session.upgraded() == []
+    assert provider_record(session.state)["connected"] == [kept.id]
+
+
+def libpatch_2_digest(values: dict[str, str | None]) -> str:
+    """How LIBPATCH 2 fingerprinted a payload: SHA-256 of its compact JSON, in field order."""
+    return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_stored_state_of_libpatch_2_announces_nothing_again_for_unchanged_payloads():
+    relation = etcd_relation({0: published()}, relation_id=48)
+    stored = testing.StoredState(
+        "_stored",
+        owner_path="ClientCharm/EtcdRequires[etcd]",
+        content={
+            "relations": {
+                "48": {
+                    "connected": True,
+                    "available": libpatch_2_digest(
+                        {"connection_string": CONNECTION, "version": VERSION}
+                    ),
+                    "tls": libpatch_2_digest(
+                        {"client_key": KEY, "client_cert": CERT, "client_ca": CA}
+                    ),
+                }
+            }
+        },
+    )
+    session = Session(
+        client_context(), testing.State(relations=[relation], stored_states=[stored])
+    )
+
+    assert session.upgraded() == []
+    assert session.changed(48) == []
+    assert session.changed(48, {0: published(version="3.5.17")}) == [
+        available(48, CONNECTION, "3.5.17")
+    ]
+
+
+def test_stored_state_of_libpatch_2_keeps_the_provider_publishing_and_quiet():
+    relation = client_relation((0,))
+    stored = testing.StoredState(
+        "_stored",
+        owner_path="EtcdCharm/EtcdProvides[db]",
+        content={
+            "connection": {"connection_string": CONNECTION, "version": VERSION},
+            "credentials": {"client_key": KEY, "client_cert": CERT, "client_ca": CA},
+            "connected": [relation.id],
+        },
+    )
+    session = Session(etcd_context(), testing.State(relations=[relation], stored_states=[stored]))
+    later = client_relation(())
+
+    assert session.upgraded() == []
+    session.state = dataclasses.replace(session.state, relations=[*session.state.relations, later])
+    assert session.run(session.ctx.on.relation_created(later)) == []
+    assert local_data(session.state, later) == published()
+
+
+# --- 13. What the provider publishes ------------------------------------------------------------
+
+
+def published_offer(state: testing.State) -> EtcdOffer:
+    ctx = etcd_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        offer = mgr.charm.db.published()
+        mgr.run()
+    return offer
+
+
+def test_published_is_empty_until_the_charm_sets_something():
+    # What a legacy build left in the databag is not what this charm publishes.
+    relation = client_relation(local=published())
+
+    assert published_offer(testing.State(relations=[relation])) == EtcdOffer(None, None)
+
+
+def test_published_answers_what_the_charm_set_in_earlier_hooks():
+    state = publish(testing.State(), connection=(CONNECTION, None))
+    assert published_offer(state) == EtcdOffer(EtcdCluster(connection_string=CONNECTION), None)
+
+    state = publish(state, credentials=(KEY, CERT, CA))
+    offer = published_offer(state)
+    assert offer == EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=None), TLS)
+    assert offer.cluster is not None
+    assert offer.cluster.version is None
+    assert not leaked(repr(offer))
+
+    state = publish(state, connection=(OTHER_CONNECTION, OTHER_VERSION))
+    assert published_offer(state).cluster == EtcdCluster(
+        connection_string=OTHER_CONNECTION, version=OTHER_VERSION
+    )
+
+
+def test_published_drops_each_part_when_it_is_cleared():
+    state = publish(testing.State(), connection=(CONNECTION, VERSION), credentials=(KEY, CERT, CA))
+    ctx = etcd_context()
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        mgr.charm.db.clear_client_credentials()
+        without_credentials = mgr.charm.db.published()
+        mgr.charm.db.clear_connection_string()
+        cleared = mgr.charm.db.published()
+        state = mgr.run()
+
+    assert without_credentials == EtcdOffer(
+        EtcdCluster(connection_string=CONNECTION, version=VERSION), None
+    )
+    assert cleared == EtcdOffer(None, None)
+    assert published_offer(state) == EtcdOffer(None, None)
+
+
+# --- 14. Test helpers for charm authors --------------------------------------------------------
+
+
+def test_credentials_for_testing_are_the_same_for_a_seed_and_differ_between_seeds():
+    assert credentials_for_testing() == credentials_for_testing("etcd")
+    assert credentials_for_testing("a") == credentials_for_testing("a")
+    a, b = credentials_for_testing("a"), credentials_for_testing("b")
+    assert {a.client_key, a.client_cert, a.client_ca}.isdisjoint(
+        {b.client_key, b.client_cert, b.client_ca}
+    )
+    assert len({a.client_key, a.client_cert, a.client_ca}) == 3
+
+
+def test_credentials_for_testing_look_real_and_pass_the_librarys_own_validation():
+    tls = credentials_for_testing("a seed of my own")
+    relation = client_relation()
+
+    out = publish(
+        testing.State(relations=[relation]),
+        credentials=(tls.client_key, tls.client_cert, tls.client_ca),
+    )
+
+    assert local_data(out, relation) == etcd_unit(**tls.model_dump())
+    assert tls.client_key.startswith("-----BEGIN PRIVATE KEY-----\nMII")
+    assert tls.client_cert.startswith("-----BEGIN CERTIFICATE-----\nMII")
+    assert tls.client_ca.endswith("-----END CERTIFICATE-----\n")
+    assert all(len(line) <= 64 for line in tls.client_key.splitlines())
+    assert tls.client_key.count("\n") > 10
+    assert tls.client_key not in repr(tls)
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_a_requirer_fed_the_etcd_test_relation_becomes_tls_available(units: int):
+    relation = etcd_relation_for_testing(units=units)
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    urls = ",".join(f"https://10.0.0.{5 + number}:2379" for number in range(units))
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, urls, "3.5.16"),
+        tls_available(relation.id),
+    ]
+    assert ask(session.state, EtcdRequires.read) == EtcdOffer(
+        EtcdCluster(connection_string=urls, version="3.5.16"), credentials_for_testing()
+    )
+    assert sorted(relation.remote_units_data) == list(range(units))
+    assert relation.interface == "etcd"
+    assert relation.remote_app_name == "etcd"
+    assert ask(session.state, EtcdRequires.malformed_units) == []
+
+
+def test_the_etcd_test_relation_leaves_out_what_it_is_told_to():
+    relation = etcd_relation_for_testing(version=None, tls=False)
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, "https://10.0.0.5:2379", None),
+    ]
+    assert ask(session.state, EtcdRequires.is_tls_available) is False
+
+
+def test_the_malformed_unit_of_the_etcd_test_relation_is_listed_and_hides_nothing():
+    relation = etcd_relation_for_testing(units=2, malformed_unit=True, version="3.4.22")
+    session = Session(client_context(), testing.State(relations=[relation]))
+
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, "https://10.0.0.5:2379,https://10.0.0.6:2379", "3.4.22"),
+        tls_available(relation.id),
+    ]
+    malformed = ask(session.state, EtcdRequires.malformed_units)
+    assert [(unit.relation_id, unit.unit_name) for unit in malformed] == [(relation.id, "etcd/2")]
+    assert set(malformed[0].fields) == {
+        "connection_string",
+        "version",
+        "client_key",
+        "client_cert",
+        "client_ca",
+    }
+
+
+def test_the_etcd_test_relation_fits_an_endpoint_and_application_of_other_names():
+    relation = etcd_relation_for_testing("kv-store", remote_app_name="etcd-cluster")
+    meta = {
+        "name": "both",
+        "requires": {"kv-store": {"interface": "etcd"}},
+        "provides": {"etcd-clients": {"interface": "etcd"}},
+    }
+    ctx = testing.Context(BothRolesCharm, meta=meta)
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        tls_available_now = mgr.charm.etcd.is_tls_available()
+        app = mgr.charm.etcd.relations[0].app
+
+    assert tls_available_now is True
+    assert app.name == "etcd-cluster"
+
+
+@pytest.mark.parametrize("units", [1, 2])
+def test_a_provider_with_the_client_test_relation_is_connected(units: int):
+    relation = client_relation_for_testing(units=units)
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+
+    assert session.joined(relation.id, 0) == [("EtcdClientConnected", relation.id)]
+    state = publish(session.state, connection=(CONNECTION, VERSION))
+    assert local_data(state, relation)["connection_string"] == CONNECTION
+    assert sorted(relation.remote_units_data) == list(range(units))
+    assert (relation.endpoint, relation.interface, relation.remote_app_name) == (
+        "db",
+        "etcd",
+        "etcd-client",
+    )
+
+    ctx = etcd_context()
+    with ctx(ctx.on.update_status(), state) as mgr:
+        is_connected = mgr.charm.db.is_connected()
+        mgr.run()
+    assert is_connected is True
+
+
+def test_the_client_test_relation_fits_an_endpoint_of_another_name():
+    relation = client_relation_for_testing("etcd-clients", units=2, remote_app_name="flannel")
+    meta = {
+        "name": "both",
+        "requires": {"kv-store": {"interface": "etcd"}},
+        "provides": {"etcd-clients": {"interface": "etcd"}},
+    }
+    ctx = testing.Context(BothRolesCharm, meta=meta)
+
+    with ctx(ctx.on.update_status(), testing.State(relations=[relation])) as mgr:
+        is_connected = mgr.charm.db.is_connected()
+        units = sorted(unit.name for unit in mgr.charm.db.relations[0].units)
+        mgr.run()
+
+    assert is_connected is True
+    assert units == ["flannel/0", "flannel/1"]
+
+
+def test_read_answers_as_the_oldest_available_relation_when_none_offers_tls():
+    older = etcd_relation({0: published(**WITHOUT_CREDENTIALS)}, relation_id=41)
+    newer = etcd_relation({0: other_published(**WITHOUT_CREDENTIALS)}, relation_id=42)
+
+    offer = ask(testing.State(relations=[newer, older]), EtcdRequires.read)
+
+    assert offer == EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION))
+
+
+def test_save_client_credentials_saves_the_credentials_it_is_given(tmp_path: Path):
+    paths = [tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt"]
+    given = EtcdClientTls(client_key=OTHER_KEY, client_cert=OTHER_CERT, client_ca=OTHER_CA)
+    # The endpoint offers other credentials than those given; the given ones win.
+    ctx = client_context()
+    with ctx(ctx.on.update_status(), AVAILABLE_STATE) as mgr:
+        mgr.charm.etcd.save_client_credentials(*paths, tls=given)
+        mgr.run()
+
+    assert [path.read_text() for path in paths] == [OTHER_KEY, OTHER_CERT, OTHER_CA]
+
+
+def test_save_client_credentials_removes_its_temporary_file_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    paths = [tmp_path / "client.key", tmp_path / "client.crt", tmp_path / "ca.crt"]
+
+    def failing_fsync(_: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        save(AVAILABLE_STATE, *paths)
+
+    assert listing(tmp_path) == {}  # neither a target nor a temporary file
+
+
+def test_etcd_relation_for_testing_gives_every_unit_a_valid_address_however_many():
+    relation = etcd_relation_for_testing(units=300)
+
+    offer = ask(testing.State(relations=[relation]), EtcdRequires.read)
+
+    assert offer.cluster is not None
+    assert len(offer.cluster.urls) == 300
+    assert offer.cluster.urls[-1] == "https://10.0.1.48:2379"
+    assert ask(testing.State(relations=[relation]), EtcdRequires.malformed_units) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["A", "QUJD\nRA", "QQ==\nQQ==", "QUJDRA=="[:-1]],
+    ids=["one", "short", "mid-pad", "pad"],
+)
+def test_a_pem_body_of_base64_characters_that_does_not_decode_is_refused_and_read_as_absent(
+    body: str,
+):
+    bad_ca = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+    ctx = etcd_context()
+    with ctx(ctx.on.update_status(), testing.State()) as mgr:
+        with pytest.raises(
+            ValueError, match=r"client_ca: holds a PEM block whose body is not base64"
+        ):
+            mgr.charm.db.set_client_credentials(KEY, CERT, bad_ca)
+        mgr.run()
+
+    state = testing.State(relations=[etcd_relation({0: published(client_ca=bad_ca)})])
+    assert ask(state, EtcdRequires.is_available)
+    assert not ask(state, EtcdRequires.is_tls_available)
+    assert [problem.fields for problem in ask(state, EtcdRequires.malformed_units)] == [
+        ("client_ca",)
+    ]

@@ -30,12 +30,15 @@ The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below.
 
 ## Requirer example
 
+The safe default is one handler that configures from what the relation offers now. It is
+right whatever the order of the events, after a deferral, and after a refresh.
+
 ```python
 from pathlib import Path
 
 import ops
 
-from charms.etcd.v0.etcd import EtcdAvailable, EtcdRequires, EtcdTlsAvailable
+from charms.etcd.v0.etcd import EtcdRequires
 
 # Where the workload reads the etcd endpoints and its client credentials.
 ENDPOINTS_FILE = Path("/etc/my-app/etcd-endpoints")
@@ -46,27 +49,85 @@ class ClientCharm(ops.CharmBase):
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.etcd = EtcdRequires(self)
-        framework.observe(self.etcd.on.available, self._on_etcd_available)
-        framework.observe(self.etcd.on.tls_available, self._on_etcd_tls_available)
+        for event in (
+            self.on.config_changed,
+            self.etcd.on.available,
+            self.etcd.on.tls_available,
+            self.etcd.on.unavailable,
+            self.etcd.on.tls_unavailable,
+        ):
+            framework.observe(event, self._reconcile)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
-    def _on_etcd_available(self, event: EtcdAvailable):
-        ENDPOINTS_FILE.write_text(event.connection_string)
-
-    def _on_etcd_tls_available(self, event: EtcdTlsAvailable):
-        self.etcd.save_client_credentials(
-            CREDENTIALS_DIR / "client.key",
-            CREDENTIALS_DIR / "client.crt",
-            CREDENTIALS_DIR / "ca.crt",
-        )
+    def _reconcile(self, _: ops.EventBase):
+        offer = self.etcd.read()
+        if offer.cluster is None:
+            return  # not available (any more); this workload keeps its last settings
+        if offer.tls is not None:
+            # Keywords: another etcd library takes these three paths in the reverse order.
+            self.etcd.save_client_credentials(
+                key=CREDENTIALS_DIR / "client.key",
+                cert=CREDENTIALS_DIR / "client.crt",
+                ca=CREDENTIALS_DIR / "ca.crt",
+            )
+        # Once `cluster` is set, its connection string is a str, never None.
+        ENDPOINTS_FILE.write_text(offer.cluster.connection_string)
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
-        # Queries answer from the current relation data, in any hook.
         if not self.etcd.is_connected():
             event.add_status(ops.BlockedStatus("needs an etcd relation"))
         elif not self.etcd.is_available():
-            event.add_status(ops.WaitingStatus("waiting for etcd"))
+            # Listing problems reads every unit's data: ask only when something is missing.
+            problems = self.etcd.malformed_units()
+            reason = f": {problems[0]}" if problems else ""
+            event.add_status(ops.WaitingStatus(f"waiting for etcd{reason}"))
         event.add_status(ops.ActiveStatus())
+```
+
+The same client driven by the events' payloads. A payload is the state when the event was
+emitted; a handler that may run late (deferred, say) compares it with the current one:
+
+```python
+from pathlib import Path
+
+import ops
+
+from charms.etcd.v0.etcd import EtcdAvailable, EtcdRequires, EtcdTlsAvailable
+
+ENDPOINTS_FILE = Path("/etc/my-app/etcd-endpoints")
+CREDENTIALS_DIR = Path("/etc/my-app/etcd")
+
+
+class EventDrivenClientCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.etcd = EtcdRequires(self)
+        framework.observe(self.etcd.on.available, self._on_etcd_available)
+        framework.observe(self.etcd.on.tls_available, self._on_etcd_tls_available)
+
+    def _on_etcd_available(self, event: EtcdAvailable):
+        if self.etcd.read(event.relation).cluster != event.cluster:
+            return  # outdated: a newer event carries the current cluster, or none will
+        ENDPOINTS_FILE.write_text(event.connection_string)
+
+    def _on_etcd_tls_available(self, event: EtcdTlsAvailable):
+        if self.etcd.read(event.relation).tls != event.tls:
+            return  # outdated: the credentials were replaced or withdrawn since
+        self.etcd.save_client_credentials(
+            key=CREDENTIALS_DIR / "client.key",
+            cert=CREDENTIALS_DIR / "client.crt",
+            ca=CREDENTIALS_DIR / "ca.crt",
+        )
+```
+
+Logic that only the leader runs cannot wait for an event: a unit that becomes leader later
+missed it. Ask the queries in `leader_elected` (or in the holistic handler), for instance:
+
+```python
+if self.unit.is_leader() and self.etcd.is_available():
+    cluster = self.etcd.read().cluster
+    assert cluster is not None  # is_available() said so
+    self.app.status = ops.ActiveStatus(f"using etcd at {cluster.urls[0]}")
 ```
 
 ## Provider example
@@ -82,6 +143,7 @@ class EtcdCharm(ops.CharmBase):
         super().__init__(framework)
         self.db = EtcdProvides(self)
         framework.observe(self.on.config_changed, self._on_config_changed)
+        framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
         # Written on every relation of the endpoint, and on those that join later.
@@ -89,6 +151,12 @@ class EtcdCharm(ops.CharmBase):
         # The client credentials that the leader issued and keeps in an application secret.
         tls = self.model.get_secret(label="etcd-client-tls").get_content()
         self.db.set_client_credentials(tls["client-key"], tls["client-cert"], tls["client-ca"])
+
+    def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
+        published = self.db.published()  # what this unit publishes, read back
+        if published.cluster is None:
+            event.add_status(ops.WaitingStatus("not publishing the cluster yet"))
+        event.add_status(ops.ActiveStatus())
 ```
 
 What the charm sets is kept in the unit's stored state, so it survives restarts and reaches
@@ -100,15 +168,17 @@ the charm wrote stay until replaced. `clear_connection_string()` and
 
 Each event fires when its state becomes true, or when its payload changes; never twice for
 the same payload. Each "became true" event has a counterpart for "stopped being true"
-(data withdrawn, the unit holding it departed, relation broken). All are per relation.
+(data withdrawn, the unit holding it departed, relation broken). All are per relation, and
+carry `relation`; payloads are typed properties.
 
 Requirer (`EtcdRequires.on`):
 
 - `connected` (`EtcdConnected`): the first etcd unit joined.
-- `available` (`EtcdAvailable`): a connection string is published, or it or the
-  version changed. Payload: `connection_string`, `version`.
+- `available` (`EtcdAvailable`): a connection string is published, or it or the version
+  changed. Payload: `cluster` (an `EtcdCluster`), also as `connection_string`, `version`.
 - `tls_available` (`EtcdTlsAvailable`): available, and all three credentials published, or
-  one changed. Payload: `client_key`, `client_cert`, `client_ca`.
+  one changed. Payload: `tls` (an `EtcdClientTls`), also as `client_key`, `client_cert`,
+  `client_ca`.
 - `tls_unavailable` (`EtcdTlsUnavailable`): no longer TLS-available.
 - `unavailable` (`EtcdUnavailable`): no connection string any more.
 - `disconnected` (`EtcdDisconnected`): the last etcd unit departed, or the relation broke.
@@ -118,37 +188,112 @@ Provider (`EtcdProvides.on`):
 - `connected` (`EtcdClientConnected`): the first unit of a client joined.
 - `disconnected` (`EtcdClientDisconnected`): its last unit departed, or the relation broke.
 
-Every event carries `relation`; the payloads above are typed properties.
+**Order.** Within one hook, relation by relation (oldest first), the ends come first, then
+the starts: `tls_unavailable`, `unavailable`, `disconnected`, `connected`, `available`,
+`tls_available`. So in the hook where everything arrives at once, `available` runs before
+the credentials were announced: a handler of `available` that needs them should ask
+`read().tls`, not wait for a flag.
 
-Because events are edge-triggered, every state also has a query that answers from the
-current databags: `is_connected()`, `is_available()`, `is_tls_available()`, and the legacy
-getters `get_connection_string()`, `get_version()`, `get_client_credentials()`.
+**Deferral.** A deferred event carries the payload it was emitted with. When ops runs it
+again, a newer event of the same kind may already have run, the data may have been
+withdrawn, and during relation-broken `event.relation.active` is False. Compare the payload
+with `read(event.relation)` (second example above), or use the holistic style. Deferring
+`tls_available` keeps the private key in the unit's state until the event runs.
+
+**Refresh from the reactive charm.** After `juju refresh` from a reactive charm, the
+library has no record of what was announced while its relations are established. It
+reconciles in the `upgrade-charm` hook (and in any hook of a relation it has no record of):
+the "became true" events fire there for what already holds, so that the ends fire later.
+
+**One view per hook.** During relation-departed the departing unit is gone for every query
+as well as for the events, and during relation-broken the broken relation is. Each remote
+databag is read and validated at most once per hook, however many queries the charm asks,
+and units are read only until every key has a value.
+
+## Queries
+
+Every state has a query that answers from the current databags in any hook:
+`is_connected()`, `is_available()`, `is_tls_available()`, and the typed read:
+
+- `EtcdRequires.read(relation=None)` returns a frozen `EtcdOffer`: `cluster` (an
+  `EtcdCluster` with `connection_string`, `version` and `urls`) is set once available, and
+  `tls` (an `EtcdClientTls`) once TLS-available; TLS needs a connection string on the same
+  relation. For the endpoint as a whole it is one relation's offer, so that the connection
+  string and the credentials belong together: the oldest TLS-available relation, or else
+  the oldest available one. `read(relation)` gives one given relation's offer.
+- The legacy getters `get_connection_string()`, `get_version()`, `get_client_credentials()`
+  answer the same, Optional.
+- `malformed_units()` lists the remote units that sent malformed fields; `str()` of each is
+  a line for a status message.
+- `EtcdProvides.published()` returns what this unit publishes, as an `EtcdOffer`.
+
+## Migrating from the reactive layer
+
+| legacy (`interface-etcd`) | here |
+|---|---|
+| `@when('etcd.connected')` | `on.connected`; `is_connected()` |
+| `@when('etcd.available')`, run again in every hook | a holistic handler calling `read()` |
+| `@when('etcd.tls.available')` | `on.tls_available`; `read().tls` |
+| flags cleared (legacy: on relation-broken only) | `on.unavailable`, `on.tls_unavailable` |
+| `@when_not('etcd.connected')` | `on.disconnected`; `not is_connected()` |
+| `@when('etcd.available', 'leadership.is_leader')` | a query in `leader_elected` too |
+| `get_connection_string()` | the same, or `read().cluster.connection_string` |
+| `get_version()` | the same, or `read().cluster.version` |
+| `get_client_credentials()` | the same (same keys), or `read().tls` |
+| `save_client_credentials(key, cert, ca)` | the same, same order; `user=`, `group=` |
+| provider `@when('db.connected')` | `EtcdProvides.on.connected`; `is_connected()` |
+| provider `set_connection_string(string, version)` | the same, once for all relations |
+| provider `set_client_credentials(key, cert, ca)` | the same, once for all relations |
+
+The legacy `@when('etcd.available')` handler ran in every hook while the flag was set; an
+event fires once per change. Code that relied on running again (to retry, or after a config
+change) belongs in a handler of every event it depends on, asking `read()`. A unit that
+becomes leader after `available` fired never sees it: leader-only logic asks the queries in
+`leader_elected` as well.
+
+**Mind the argument order of `save_client_credentials`:** it is the legacy one, key, cert,
+ca. The `etcd` library of Canonical Kubernetes' `kubernetes-libs` takes the same three paths
+in the reverse order, ca, cert, key. Call it with keywords (`key=`, `cert=`, `ca=`).
+
+For a charm's unit tests, `etcd_relation_for_testing()` and `client_relation_for_testing()`
+return `ops.testing` relations holding valid legacy data (several units, an optional
+malformed one), and `credentials_for_testing()` real-looking PEM credentials, so that tests
+never hand-write databags.
 
 ## Wire format
 
 Every etcd unit writes its own unit databag on every relation of the endpoint; the client
 writes nothing. All values are raw strings. The requirer reads each key as the first
-non-empty value over the remote units, in unit-number order. A connection string looks like
-`https://10.0.0.5:2379,https://10.0.0.6:2379` (IPv6 hosts in brackets).
+non-empty valid value over the remote units, in unit-number order.
 
 | key | value |
 |---|---|
-| `connection_string` | client URLs, comma-separated, no spaces |
+| `connection_string` | client URLs, comma-separated, such as `https://10.0.0.5:2379` |
 | `version` | etcd version, such as `3.5.16`; absent if unknown (read as 2.x) |
-| `client_key`, `client_cert`, `client_ca` | PEM text |
+| `client_key` | PEM: one PRIVATE KEY block |
+| `client_cert`, `client_ca` | PEM: CERTIFICATE blocks only |
 
-A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain string.
+Each URL is `http` or `https`, a host and a port, and nothing else; an IPv6 host is in
+brackets. A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain
+string. A bare IPv6 host, as etcd charms built before 2023 wrote it
+(`https://fd00::1:2379`), is read and handed to the charm in brackets
+(`https://[fd00::1]:2379`).
 
 ## Errors
 
-- Malformed remote data never raises: the unit's data is skipped, a WARNING names the
-  relation, unit and fields (never a value), and `malformed_units()` lists it. IPv6 hosts are
-  read with or without brackets (the legacy etcd charm writes them without).
-- Bad input from the charm (an empty or malformed connection string, an IPv6 host without
-  brackets, a version that is not one, a value that is not PEM of the right kind) raises
-  `ValueError` before anything is written or stored. Messages never contain a value.
-- `save_client_credentials()` raises `EtcdCredentialsUnavailableError`, and touches no file,
-  when the credentials are not all published.
+- Bad data from the remote side never raises and never fails a hook. Each malformed field
+  counts as absent on its own: the unit's other fields still count. A WARNING names the
+  relation, unit and fields (never a value), and `malformed_units()` lists them.
+- Bad input from the charm raises `ValueError` before anything is written or stored; the
+  message never holds the value. Validation is strict: a wrong type (bytes, a number), a URL
+  with anything beyond scheme, host and port (a user, a path, a query, a control character),
+  port 0, a bare IPv6 host, a version that is not one, PEM blocks of the wrong kind or with a
+  body that is not base64.
+- `save_client_credentials()` raises `EtcdCredentialsUnavailableError`, and touches no
+  file, when not TLS-available; `ValueError`, touching no file, when two paths name the same
+  file, a path is a directory, or the `user`/`group` is unknown. It writes each file
+  atomically (the key 0600, the certificates 0644, owned by `user`/`group` if given),
+  removes files a killed write left behind, and syncs the directory.
 
 ## Changelog
 
@@ -158,24 +303,44 @@ A value that a legacy build JSON-quoted (`"3.5.16"`) is read as the plain string
   them or raising `TypeError`, refuse text that is not valid UTF-8, and no longer keep the
   refused input in the exception's context. A JSON-quoted value whose escapes spell a lone
   surrogate is malformed, instead of failing the hook.
+- LIBPATCH 3: reconciles on `upgrade-charm`, so a charm refreshed from its reactive version
+  announces what holds. A malformed field no longer hides the unit's other fields. One view
+  per hook: the departing unit no longer counts for queries in relation-departed, nor the
+  broken relation in relation-broken. `read()` returns a typed `EtcdOffer`; each databag is
+  read and validated once per hook, and units only until every key is found. Endpoint
+  queries no longer merge keys across relations. Strict URL and PEM grammar, for writing and
+  reading; bare IPv6 hosts are handed on bracketed. `save_client_credentials()` checks all
+  targets first, writes certificates 0644, cleans up after killed writes, syncs the
+  directory, and takes `user=`/`group=`. A deferred event whose payload this version would
+  refuse is restored as it was, not failed. New: `EtcdProvides.published()`, the events'
+  `cluster`/`tls` payloads, `str(MalformedUnit)`, and test helpers.
 """
 
 from __future__ import annotations
 
+import abc
+import base64
+import dataclasses
+import errno
+import glob
+import grp
 import hashlib
 import ipaddress
 import json
 import logging
 import os
+import pwd
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 import ops
 import pydantic
+
+if TYPE_CHECKING:
+    from ops import testing
 
 # The unique Charmhub library identifier, never change it
 LIBID = "17da0f6d3de742c9ab2521b180dcf894"
@@ -185,7 +350,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2"]
 
@@ -201,14 +366,21 @@ _MAX_PEM = 256 * 1024
 
 # A digit first (an optional "v" aside), so that "None" and "null" are refused.
 _VERSION = re.compile(r"v?[0-9][0-9A-Za-z.+~_-]*")
-# One or more PEM blocks; the body is anything that is not another boundary line, so that
-# legacy encrypted keys with "Proc-Type:" headers still pass.
-_PEM = re.compile(
-    r"\s*(?:-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n"
-    r"(?:(?!-----)[\s\S])+?"
-    r"-----END (?P=label)-----\s*)+"
+_SCHEMES = ("http", "https")
+_PORT = re.compile(r"[1-9][0-9]{0,4}")  # no leading zeros: one spelling per port
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+_DOTTED_NUMBERS = re.compile(r"[0-9.]+")
+# One PEM block: a label, optional RFC 1421 headers (legacy encrypted keys carry
+# "Proc-Type:" and "DEK-Info:"), then base64 lines.
+_PEM_BLOCK = (
+    r"-----BEGIN (?P<label>[A-Z0-9]+(?: [A-Z0-9]+)*)-----\r?\n"
+    r"(?:[A-Za-z0-9-]+: ?[^\r\n]*\r?\n)*(?:\r?\n)?"
+    r"(?P<body>(?:[A-Za-z0-9+/]+={0,2}\r?\n)+)"
+    r"-----END (?P=label)-----"
 )
-_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+_PEM = re.compile(rf"[ \t\r\n]*(?:{_PEM_BLOCK}[ \t\r\n]*)+")
+_ONE_PEM_BLOCK = re.compile(_PEM_BLOCK)
 # Python text can hold halves of UTF-16 surrogate pairs that no UTF-8 text (and so no databag)
 # can: JSON escapes such as "\ud800" decode to them.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -218,22 +390,18 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _decode_raw(value: str) -> str:
-    """Read a raw value, also accepting one that a legacy build JSON-quoted."""
+    """Read a raw value, also accepting one that a legacy build JSON-quoted.
+
+    What the escapes of a quoted value spell is checked like any other value: lone
+    surrogates fail validation.
+    """
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         try:
             # JSON text that starts and ends with a quote can only be a string.
-            decoded = str(json.loads(value))
+            return str(json.loads(value))
         except ValueError:
             return value
-        # JSON escapes can spell lone surrogates, which no UTF-8 databag holds and nothing
-        # downstream can serialise: keep the raw text, which fails validation as it should.
-        return value if _has_lone_surrogate(decoded) else decoded
     return value
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    # isascii() costs nothing in CPython, and spares most values, megabytes included, a scan.
-    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
 
 
 def _encode_raw(value: Any) -> str:
@@ -242,53 +410,70 @@ def _encode_raw(value: Any) -> str:
 
 
 # --- Validation ----------------------------------------------------------------------------
-# Messages name what is wrong and never echo the value: it may be a private key.
+# Messages name what is wrong and never echo the value: it may be a private key. The same
+# checks serve the charm's input (where a failure is a ValueError) and remote data (where a
+# failing value counts as absent).
 
 
 def _check_text(value: str, limit: int) -> None:
     # The length is checked before any parsing, so that a huge value costs no more than its
-    # length. A lone surrogate passes every pattern below, but no databag can hold it.
+    # length. A lone surrogate passes the patterns below, but no databag can hold it.
     if len(value) > limit:
         raise ValueError(f"is longer than {limit} characters")
-    if _has_lone_surrogate(value):
+    # isascii() costs nothing in CPython, and spares most values a scan.
+    if not value.isascii() and _LONE_SURROGATE.search(value):
         raise ValueError("is not valid UTF-8 text")
 
 
 def _check_connection_string(value: str) -> str:
+    """Check comma-separated client URLs; return them with any bare IPv6 host bracketed."""
     _check_text(value, _MAX_CONNECTION_STRING)
     if not value:
         raise ValueError("must not be empty")
     if any(char.isspace() for char in value):
-        raise ValueError("must not contain white space")
-    for url in value.split(","):
-        _check_client_url(url)
-    return value
+        raise ValueError("must not contain white space, not even after the commas")
+    return ",".join(_client_url(url) for url in value.split(","))
 
 
-def _check_client_url(url: str) -> None:
-    try:
-        parts = urlsplit(_bracket_bare_ipv6(url))
-        _ = parts.port  # reading the port raises ValueError unless it is a number to 65535
-    except ValueError:
-        raise ValueError("holds a URL that cannot be parsed") from None
-    if not parts.scheme or not parts.hostname:
-        raise ValueError("each URL needs a scheme and a host, like https://10.0.0.5:2379")
-
-
-def _bracket_bare_ipv6(url: str) -> str:
-    """Put brackets around an IPv6 host written without them, so that the URL parses.
-
-    The legacy etcd charm formats `scheme://address:port` whatever the address, so an IPv6
-    unit publishes `https://fd00::1:2379`; readers must accept it. Our provider does not
-    write it (see `EtcdProvides.set_connection_string`).
-    """
+def _client_url(url: str) -> str:
+    """Check `scheme://host:port` and nothing else; return it with an IPv6 host bracketed."""
+    example = "like https://10.0.0.5:2379"
     scheme, separator, authority = url.partition("://")
-    host, _, port = authority.rpartition(":")
-    try:
-        ipaddress.IPv6Address(host)
-    except ValueError:
-        return url
-    return f"{scheme}{separator}[{host}]:{port}"
+    if not separator or scheme not in _SCHEMES:
+        raise ValueError(f"each URL needs the scheme http or https, {example}")
+    host, colon, port = authority.rpartition(":")
+    if not colon or not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535:
+        raise ValueError(f"each URL needs a port from 1 to 65535 and nothing after it, {example}")
+    return f"{scheme}://{_url_host(host)}:{port}"
+
+
+def _url_host(host: str) -> str:
+    """A host name, an IPv4 address or a bracketed IPv6 address, as a URL holds it.
+
+    The legacy etcd charm formats `scheme://address:port` whatever the address, so its IPv6
+    units published `https://fd00::1:2379` before 2023: such a bare IPv6 host is read, and
+    handed on bracketed. `EtcdProvides` refuses to write it.
+    """
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" in bare:
+        if "%" in bare:  # a zone index means nothing to another machine
+            raise ValueError("holds an IPv6 address with a zone index")
+        try:
+            ipaddress.IPv6Address(bare)
+        except ValueError:
+            raise ValueError("holds a host that is not an IPv6 address") from None
+        return f"[{bare}]"
+    if bare != host:
+        raise ValueError("holds brackets around a host that is not an IPv6 address")
+    if _DOTTED_NUMBERS.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError("holds a host that is not an IPv4 address") from None
+        return host
+    if len(host) > 253 or not _HOSTNAME.fullmatch(host):
+        raise ValueError("each URL needs a host: a host name or an IP address")
+    return host
 
 
 def _check_version(value: str) -> str:
@@ -298,36 +483,54 @@ def _check_version(value: str) -> str:
     return value
 
 
-def _check_pem(value: str, label_suffix: str) -> str:
+def _pem_labels(value: str) -> list[str]:
+    """The label of each block of PEM text; ValueError unless it is only well-formed blocks."""
     _check_text(value, _MAX_PEM)
-    match = _PEM.fullmatch(value)
-    if match is None:
-        raise ValueError("is not PEM text")
-    if not match.group("label").endswith(label_suffix):
-        raise ValueError(f"is PEM, but not a {label_suffix}")
-    return value
+    if _PEM.fullmatch(value) is None:
+        raise ValueError("is not PEM text (labelled blocks of base64)")
+    blocks = list(_ONE_PEM_BLOCK.finditer(value))
+    if not all(_is_base64("".join(block["body"].split())) for block in blocks):
+        raise ValueError("holds a PEM block whose body is not base64")
+    return [block["label"] for block in blocks]
+
+
+def _is_base64(text: str) -> bool:
+    """Whether text of base64's characters decodes: its length and its padding are right.
+
+    The PEM pattern lets in at most two "=" at the end of a line; only the last line may
+    have them.
+    """
+    return len(text) % 4 == 0 and "=" not in text.rstrip("=")
 
 
 def _check_private_key(value: str) -> str:
-    return _check_pem(value, "PRIVATE KEY")
+    labels = _pem_labels(value)
+    # Exactly one block: a certificate in front of the key would pass a check of the last
+    # label, and a certificate in the key field means the fields were mixed up.
+    if len(labels) != 1 or not labels[0].endswith("PRIVATE KEY"):
+        raise ValueError("is PEM, but not exactly one PRIVATE KEY block")
+    return value
 
 
 def _check_certificate(value: str) -> str:
-    _check_pem(value, "CERTIFICATE")
-    # A bundle may hold several certificates, but nothing else: a private key put in front of
-    # a certificate would otherwise pass, and certificates are not hidden from reprs.
-    if not all(label.endswith("CERTIFICATE") for label in _PEM_LABEL.findall(value)):
+    # A bundle may hold several certificates, but nothing else: a private key in it would be
+    # published and shown as a certificate, which reprs and logs do not hide.
+    if not all(label.endswith("CERTIFICATE") for label in _pem_labels(value)):
         raise ValueError("is PEM, but not only CERTIFICATE blocks")
     return value
 
 
-def _describe(error: pydantic.ValidationError) -> str:
-    """Summarise a validation error by field and reason, leaving out the input values."""
-    problems = [
-        f"{'.'.join(str(part) for part in item['loc'])}: {_reason(item['msg'])}"
-        for item in error.errors()
-    ]
-    return "; ".join(problems)
+def _problems(error: pydantic.ValidationError) -> dict[str, str]:
+    """Each bad field and what is wrong with it, leaving out the input values."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "data"
+        problems.setdefault(field, _reason(item["msg"]))
+    return problems
+
+
+def _describe(problems: Mapping[str, str]) -> str:
+    return "; ".join(f"{field}: {reason}" for field, reason in problems.items())
 
 
 def _reason(message: str) -> str:
@@ -335,10 +538,6 @@ def _reason(message: str) -> str:
     # messages in statuses, where the prefix is noise.
     prefix = "Value error, "
     return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def _fields_of(error: pydantic.ValidationError) -> tuple[str, ...]:
-    return tuple(sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]}))
 
 
 # --- Databag models ------------------------------------------------------------------------
@@ -379,37 +578,62 @@ class EtcdClientCredentials(_WireModel):
         return None not in (self.client_key, self.client_cert, self.client_ca)
 
 
-class _AvailablePayload(_WireModel):
-    """The payload of `EtcdAvailable`: a connection string is required."""
+class EtcdProviderData(EtcdConnection, EtcdClientCredentials):
+    """Everything an etcd unit writes in its unit databag."""
+
+    def connection(self) -> EtcdConnection:
+        """The connection part of this databag."""
+        return EtcdConnection.model_construct(
+            connection_string=self.connection_string, version=self.version
+        )
+
+    def credentials(self) -> EtcdClientCredentials:
+        """The credentials part of this databag."""
+        return EtcdClientCredentials.model_construct(
+            client_key=self.client_key, client_cert=self.client_cert, client_ca=self.client_ca
+        )
+
+
+_WIRE_KEYS = tuple(EtcdProviderData.model_fields)
+
+
+class EtcdCluster(_WireModel):
+    """An etcd cluster a client can use: its client URLs and, if published, its version."""
 
     connection_string: ConnectionString
     version: Version | None = None
 
+    @property
+    def urls(self) -> list[str]:
+        """The client URLs, one per etcd unit."""
+        return self.connection_string.split(",")
 
-class _TlsPayload(_WireModel):
-    """The payload of `EtcdTlsAvailable`: all three credentials are required."""
+
+class EtcdClientTls(_WireModel):
+    """The three client TLS credentials, as PEM text. The key never appears in a repr."""
 
     client_key: PrivateKeyPem = pydantic.Field(repr=False)
     client_cert: CertificatePem
     client_ca: CertificatePem
 
 
-class EtcdProviderData(EtcdConnection, EtcdClientCredentials):
-    """Everything an etcd unit writes in its unit databag."""
+@dataclasses.dataclass(frozen=True)
+class EtcdOffer:
+    """What an endpoint offers, typed: each part is None until its state holds.
 
-    def connection(self) -> EtcdConnection:
-        """The connection part of this databag."""
-        return EtcdConnection(connection_string=self.connection_string, version=self.version)
+    `cluster` is set when available, `tls` when TLS-available, so that after the check no
+    field of either is Optional (`version` aside: legacy etcd 2.x does not publish it).
+    """
 
-    def credentials(self) -> EtcdClientCredentials:
-        """The credentials part of this databag."""
-        return EtcdClientCredentials(
-            client_key=self.client_key, client_cert=self.client_cert, client_ca=self.client_ca
-        )
+    cluster: EtcdCluster | None = None
+    tls: EtcdClientTls | None = None
 
 
 class MalformedUnit(NamedTuple):
-    """A remote unit whose databag failed validation and is being ignored."""
+    """A remote unit some of whose fields are malformed, and so count as absent.
+
+    Its other fields still count. `str()` gives a line fit for a charm's status.
+    """
 
     relation_id: int
     unit_name: str
@@ -417,9 +641,41 @@ class MalformedUnit(NamedTuple):
     reason: str
     """Each bad field and what is wrong with it; never the value."""
 
+    def __str__(self) -> str:
+        return f"{self.unit_name} sent a malformed {', '.join(self.fields)}"
+
 
 class EtcdCredentialsUnavailableError(RuntimeError):
     """The client credentials were asked for before all three were published."""
+
+
+def _validated(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
+    """Build a model from the charm's own values; a bad value raises a value-free ValueError.
+
+    Validation is strict: a value of the wrong type (bytes for a string) is refused, not
+    converted.
+    """
+    try:
+        return model.model_validate(values, strict=True)
+    except pydantic.ValidationError as error:
+        problem = _describe(_problems(error))
+    # Raised outside the except block, so that the ValidationError, which holds the input
+    # values, is not kept as the new exception's context.
+    raise ValueError(problem)
+
+
+def _restored(model: type[_ModelT], payload: str) -> _ModelT:
+    """Rebuild a deferred event's payload, which was valid when the event was emitted.
+
+    A later LIBPATCH may validate more strictly than the one that deferred the event; the
+    event must still be handed over, so the payload is then taken as it was announced.
+    """
+    try:
+        return model.model_validate_json(payload)
+    except pydantic.ValidationError as error:
+        problem = _describe(_problems(error))
+    logger.warning("a deferred etcd event carries data this library now refuses: %s", problem)
+    return model.model_construct(**json.loads(payload))
 
 
 # --- Events --------------------------------------------------------------------------------
@@ -462,7 +718,10 @@ class EtcdTlsUnavailable(_EtcdRelationEvent):
 
 
 class EtcdAvailable(_EtcdRelationEvent):
-    """A connection string is published, or it or the version changed."""
+    """A connection string is published, or it or the version changed.
+
+    The payload is the one at emit time: a deferred event may carry an outdated one.
+    """
 
     def __init__(
         self,
@@ -472,32 +731,36 @@ class EtcdAvailable(_EtcdRelationEvent):
         version: str | None = None,
     ):
         super().__init__(handle, relation)
-        self._payload = _validated(
-            _AvailablePayload, {"connection_string": connection_string, "version": version}
+        self.cluster = _validated(
+            EtcdCluster, {"connection_string": connection_string, "version": version}
         )
 
     @property
     def connection_string(self) -> str:
-        """Comma-separated client URLs of the etcd cluster."""
-        return self._payload.connection_string
+        """Comma-separated client URLs of the etcd cluster, IPv6 hosts in brackets."""
+        return self.cluster.connection_string
 
     @property
     def version(self) -> str | None:
         """The etcd version, or None when the provider did not say (a legacy 2.x etcd)."""
-        return self._payload.version
+        return self.cluster.version
 
     def snapshot(self) -> dict[str, Any]:
         """Keep the relation and the payload, as JSON, when the event is deferred."""
-        return {**super().snapshot(), "payload": self._payload.model_dump_json()}
+        return {**super().snapshot(), "payload": self.cluster.model_dump_json()}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Re-validate the payload of a deferred event."""
+        """Rebuild the relation and the payload of a deferred event."""
         super().restore(snapshot)
-        self._payload = _validated_json(_AvailablePayload, snapshot["payload"])
+        self.cluster = _restored(EtcdCluster, snapshot["payload"])
 
 
 class EtcdTlsAvailable(_EtcdRelationEvent):
-    """All three client credentials are published, or one of them changed."""
+    """All three client credentials are published, or one of them changed.
+
+    The payload is the one at emit time: a deferred event may carry credentials that were
+    replaced or withdrawn since. Deferring it keeps the private key in the unit's state.
+    """
 
     def __init__(
         self,
@@ -508,34 +771,34 @@ class EtcdTlsAvailable(_EtcdRelationEvent):
         client_ca: str,
     ):
         super().__init__(handle, relation)
-        self._payload = _validated(
-            _TlsPayload,
+        self.tls = _validated(
+            EtcdClientTls,
             {"client_key": client_key, "client_cert": client_cert, "client_ca": client_ca},
         )
 
     @property
     def client_key(self) -> str:
         """The client's private key, PEM."""
-        return self._payload.client_key
+        return self.tls.client_key
 
     @property
     def client_cert(self) -> str:
         """The client certificate, PEM."""
-        return self._payload.client_cert
+        return self.tls.client_cert
 
     @property
     def client_ca(self) -> str:
         """The CA certificate that signed etcd's server certificate, PEM."""
-        return self._payload.client_ca
+        return self.tls.client_ca
 
     def snapshot(self) -> dict[str, Any]:
         """Keep the relation and the payload, as JSON, when the event is deferred."""
-        return {**super().snapshot(), "payload": self._payload.model_dump_json()}
+        return {**super().snapshot(), "payload": self.tls.model_dump_json()}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Re-validate the payload of a deferred event."""
+        """Rebuild the relation and the payload of a deferred event."""
         super().restore(snapshot)
-        self._payload = _validated_json(_TlsPayload, snapshot["payload"])
+        self.tls = _restored(EtcdClientTls, snapshot["payload"])
 
 
 class EtcdClientConnected(_EtcdRelationEvent):
@@ -564,30 +827,127 @@ class EtcdProvidesEvents(ops.ObjectEvents):
     disconnected = ops.EventSource(EtcdClientDisconnected)
 
 
-def _validated(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
-    """Build a model from the charm's own values; a bad value raises a value-free ValueError.
+# --- Reading remote databags ---------------------------------------------------------------
 
-    Validation is strict: a value of the wrong type (bytes for a string) is refused, not
-    converted.
+
+class _UnitRead(NamedTuple):
+    """One remote databag, read: its valid fields, and the problems of the others."""
+
+    data: EtcdProviderData
+    problems: dict[str, str]
+
+
+def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
+    """Validate each field on its own terms: a malformed value counts as absent, alone.
+
+    A good databag is validated once; one with bad fields once more, without them.
     """
+    values = {key: _decode_raw(databag[key]) for key in _WIRE_KEYS if databag.get(key)}
     try:
-        return model.model_validate(values, strict=True)
+        return _UnitRead(EtcdProviderData.model_validate(values), {})
     except pydantic.ValidationError as error:
-        problem = _describe(error)
-    # Raised outside the except block, so that the ValidationError, which holds the input
-    # values, is not kept as the new exception's context.
-    raise ValueError(problem)
+        problems = _problems(error)
+    kept = {key: value for key, value in values.items() if key not in problems}
+    return _UnitRead(EtcdProviderData.model_validate(kept), problems)
 
 
-def _validated_json(model: type[_ModelT], payload: str) -> _ModelT:
+def _offer_of(values: Mapping[str, str]) -> EtcdOffer:
+    """The states that values already validated make true: TLS needs the cluster too."""
+    if "connection_string" not in values:
+        return EtcdOffer()
+    cluster = EtcdCluster.model_construct(
+        connection_string=values["connection_string"], version=values.get("version")
+    )
+    if any(key not in values for key in ("client_key", "client_cert", "client_ca")):
+        return EtcdOffer(cluster)
+    tls = EtcdClientTls.model_construct(
+        client_key=values["client_key"],
+        client_cert=values["client_cert"],
+        client_ca=values["client_ca"],
+    )
+    return EtcdOffer(cluster, tls)
+
+
+# --- Credential files ----------------------------------------------------------------------
+
+_PARTIAL = ".partial"
+"""The suffix of a credential file being written; one left by a killed write is removed."""
+
+
+def _write_credential_files(
+    files: list[tuple[Path, str, int]], user: str | int | None, group: str | int | None
+) -> None:
+    """Write each file (path, text, mode) atomically, after checking that every target can be.
+
+    No file is replaced until all are staged; a failure before then replaces none.
+    """
+    owner = _owner_ids(user, group)
+    targets = [path.resolve() for path, _, _ in files]
+    if len(set(targets)) != len(targets):
+        raise ValueError("the key, cert and ca need three different paths")
+    for target in targets:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "cannot replace a directory", str(target))
+    staged: list[tuple[Path, Path]] = []
     try:
-        return model.model_validate_json(payload)
-    except pydantic.ValidationError as error:
-        problem = _describe(error)
-    raise ValueError(f"stored event payload is invalid: {problem}")
+        # All stale files go before any is staged: the pattern of one target ("client") also
+        # matches the files of another whose name extends it ("client.key").
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_partial_files(target)
+        for target, (_, text, mode) in zip(targets, files, strict=True):
+            staged.append((_staged_file(target, text, mode, owner), target))
+        for temporary, target in staged:
+            os.replace(temporary, target)
+        for directory in {target.parent for target in targets}:
+            _fsync_directory(directory)
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
 
 
-# --- Shared plumbing -----------------------------------------------------------------------
+def _owner_ids(user: str | int | None, group: str | int | None) -> tuple[int, int]:
+    """The uid and gid to give the files; -1 leaves one unchanged, as `os.chown` takes it."""
+    try:
+        uid = pwd.getpwnam(user).pw_uid if isinstance(user, str) else user
+        gid = grp.getgrnam(group).gr_gid if isinstance(group, str) else group
+    except KeyError:
+        raise ValueError(f"unknown user or group: {user!r}, {group!r}") from None
+    return (-1 if uid is None else uid, -1 if gid is None else gid)
+
+
+def _remove_partial_files(target: Path) -> None:
+    for partial in target.parent.glob(f".{glob.escape(target.name)}.*{_PARTIAL}"):
+        partial.unlink(missing_ok=True)
+
+
+def _staged_file(target: Path, text: str, mode: int, owner: tuple[int, int]) -> Path:
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_PARTIAL)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            # Mode and owner before the first byte, so that no one else can read a key meanwhile.
+            os.fchmod(file.fileno(), mode)
+            if owner != (-1, -1):
+                os.fchown(file.fileno(), *owner)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the renames durable: a crash could otherwise bring back the old files."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+# --- What both roles share -----------------------------------------------------------------
 
 
 def _check_endpoint(charm: ops.CharmBase, relation_name: str, role: ops.RelationRole) -> None:
@@ -611,59 +971,109 @@ def _unit_number(unit: ops.Unit) -> int:
     return int(unit.name.rpartition("/")[2])
 
 
-def _remote_units(relation: ops.Relation, departing: ops.Unit | None = None) -> list[ops.Unit]:
-    """The remote units in unit-number order, so that "the first unit with a value" is stable.
+class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
+    """What both roles share: the endpoint check, one view per hook, and reconciling.
 
-    A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
-    the departing unit in `relation.units` but not in `relation.data`.
+    Each role reconciles its record of what it announced on every hook of the endpoint and
+    on upgrade-charm. The view leaves out what the current hook says is leaving: the
+    departing unit during relation-departed, the relation during relation-broken. Every
+    query and every event of the hook agree on it from the moment the library sees the
+    hook's event (it observes it from its constructor, before the charm's own observers
+    usually do).
     """
-    return sorted(
-        (unit for unit in relation.units if unit != departing and unit in relation.data),
-        key=_unit_number,
-    )
-
-
-def _digest(model: pydantic.BaseModel) -> str:
-    """A fingerprint of a payload, so stored state can tell a change without holding secrets."""
-    return hashlib.sha256(model.model_dump_json().encode()).hexdigest()
-
-
-def _write_private_files(contents: dict[Path, str]) -> None:
-    """Write each file atomically with mode 0600; replace none until all are staged."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in contents.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            staged.append((Path(temporary), path))
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                os.fchmod(file.fileno(), 0o600)
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-        for temporary, path in staged:
-            os.replace(temporary, path)
-    finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-
-
-class _EtcdEndpoint(ops.Object):
-    """What both roles share: the endpoint check, and the endpoint's relations."""
 
     def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
+        self._departing: tuple[int, str] | None = None
+        self._broken: int | None = None
+        events = charm.on[relation_name]
+        for event in (
+            events.relation_created,
+            events.relation_joined,
+            events.relation_changed,
+            events.relation_departed,
+        ):
+            self.framework.observe(event, self._on_relation_event)
+        self.framework.observe(events.relation_broken, self._on_relation_broken)
+        self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
 
     @property
     def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first."""
-        return sorted(self.model.relations[self._relation_name], key=lambda relation: relation.id)
+        """The relations of the endpoint, oldest first; not one that is being broken."""
+        return sorted(
+            (
+                relation
+                for relation in self.model.relations[self._relation_name]
+                if relation.id != self._broken
+            ),
+            key=lambda relation: relation.id,
+        )
 
     def is_connected(self) -> bool:
-        """Whether any remote unit has joined."""
-        return any(relation.units for relation in self.relations)
+        """Whether any remote unit has joined (and is not departing in this hook)."""
+        return any(self._remote_units(relation) for relation in self.relations)
+
+    def _remote_units(self, relation: ops.Relation) -> list[ops.Unit]:
+        """The remote units in unit-number order, so that "the first unit with a value" is stable.
+
+        A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
+        the departing unit in `relation.units` but not in `relation.data`.
+        """
+        if relation.id == self._broken:
+            return []
+        return sorted(
+            (
+                unit
+                for unit in relation.units
+                if (relation.id, unit.name) != self._departing and unit in relation.data
+            ),
+            key=_unit_number,
+        )
+
+    def _on_relation_event(self, event: ops.RelationEvent) -> None:
+        departing: ops.Unit | None = getattr(event, "departing_unit", None)
+        if departing is None:
+            self._start_view()
+        else:
+            self._start_view(departing=(event.relation.id, departing.name))
+        self._reconcile(event.relation)
+
+    def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
+        self._start_view(broken=event.relation.id)
+        self._reconcile(event.relation)
+        self._drop_record(event.relation.id)
+
+    def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
+        # A charm refreshed from its reactive version has no record yet: every state that
+        # holds is announced now, so that its end is announced later.
+        self._start_view()
+        current = {relation.id for relation in self.relations}
+        for relation_id in self._recorded_ids() - current:
+            self._drop_record(relation_id)
+        for relation in self.relations:
+            self._reconcile(relation)
+
+    def _start_view(
+        self, departing: tuple[int, str] | None = None, broken: int | None = None
+    ) -> None:
+        """Begin the view of a new hook (or event, under Harness): forget what was read."""
+        self._departing, self._broken = departing, broken
+
+    # Each role keeps its own record of what it announced, per relation.
+
+    @abc.abstractmethod
+    def _reconcile(self, relation: ops.Relation) -> None:
+        """Emit the events for how the relation's state differs from the record."""
+
+    @abc.abstractmethod
+    def _recorded_ids(self) -> set[int]:
+        """The ids of the relations the record knows."""
+
+    @abc.abstractmethod
+    def _drop_record(self, relation_id: int) -> None:
+        """Forget a relation, without events."""
 
 
 # --- Requirer ------------------------------------------------------------------------------
@@ -672,9 +1082,13 @@ class _EtcdEndpoint(ops.Object):
 class EtcdRequires(_EtcdEndpoint):
     """The client side of the `etcd` interface: reads what the etcd units publish.
 
-    Events are per relation. The getters answer for the endpoint as a whole: each key's first
-    value over its relations, oldest first, and their units in unit-number order, which is
-    the legacy layer's answer whenever there is one relation, as there usually is.
+    Events are per relation. The queries answer for the endpoint as a whole: for each state,
+    from the oldest relation in which it holds (whose units are read in unit-number order,
+    each key's first value counting, as the legacy layer read them). With one relation, as
+    usual, that is the legacy layer's answer.
+
+    Each remote databag is read and validated at most once per hook, and units are read only
+    until every key has a value.
 
     Args:
         charm: the charm that owns the endpoint.
@@ -686,172 +1100,211 @@ class EtcdRequires(_EtcdEndpoint):
 
     def __init__(self, charm: ops.CharmBase, relation_name: str = "etcd"):
         super().__init__(charm, relation_name, ops.RelationRole.requires)
-        self._warned: set[MalformedUnit] = set()
-        # Per relation id: whether it was connected and fingerprints of the payloads last
+        self._reads: dict[tuple[int, str], _UnitRead] = {}
+        self._offers: dict[int, EtcdOffer] = {}
+        self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
+        # Per relation id: whether it was connected, and fingerprints of the payloads last
         # announced, so that each event fires once per change.
         self._stored.set_default(relations={})
-        events = charm.on[relation_name]
-        self.framework.observe(events.relation_joined, self._on_relation_changed)
-        self.framework.observe(events.relation_changed, self._on_relation_changed)
-        self.framework.observe(events.relation_departed, self._on_relation_departed)
-        self.framework.observe(events.relation_broken, self._on_relation_broken)
 
     # Queries: always answered from the current databags.
 
+    def read(self, relation: ops.Relation | None = None) -> EtcdOffer:
+        """What the endpoint offers now, typed; or one of its relations, if given.
+
+        For the endpoint, the offer of one relation, so that the connection string and the
+        credentials belong together: the oldest TLS-available relation, or else the oldest
+        available one.
+        """
+        if relation is not None:
+            return self._relation_offer(relation)
+        available = EtcdOffer()
+        for each in self.relations:
+            offer = self._relation_offer(each)
+            if offer.tls is not None:
+                return offer
+            if available.cluster is None:
+                available = offer
+        return available
+
     def is_available(self) -> bool:
         """Whether a connection string is published."""
-        return self.get_connection_string() is not None
+        return self.read().cluster is not None
 
     def is_tls_available(self) -> bool:
         """Whether a connection string and all three client credentials are published."""
-        published = self._published()  # read the databags once for both questions
-        return published.connection_string is not None and published.credentials().is_complete()
+        return self.read().tls is not None
 
     def get_connection_string(self) -> str | None:
         """The comma-separated client URLs of the etcd cluster, or None."""
-        return self._published().connection_string
+        cluster = self.read().cluster
+        return None if cluster is None else cluster.connection_string
 
     def get_version(self) -> str | None:
-        """The etcd version, or None when not published (a legacy etcd 2.x)."""
-        return self._published().version
+        """The etcd version, or None when not available or not published (a legacy 2.x)."""
+        cluster = self.read().cluster
+        return None if cluster is None else cluster.version
 
     def get_client_credentials(self) -> dict[str, str] | None:
         """The PEMs under exactly `client_key`, `client_cert` and `client_ca`, or None.
 
-        None unless all three are published.
+        None unless TLS-available.
         """
-        credentials = self._published().credentials()
-        if not credentials.is_complete():
-            return None
-        return credentials.model_dump()
+        tls = self.read().tls
+        return None if tls is None else tls.model_dump()
 
     def save_client_credentials(
-        self, key: str | os.PathLike[str], cert: str | os.PathLike[str], ca: str | os.PathLike[str]
+        self,
+        key: str | os.PathLike[str],
+        cert: str | os.PathLike[str],
+        ca: str | os.PathLike[str],
+        *,
+        user: str | int | None = None,
+        group: str | int | None = None,
+        tls: EtcdClientTls | None = None,
     ) -> None:
         """Write the key, certificate and CA to these paths, in that order.
 
-        Each file is written atomically with mode 0600; missing parent directories are created.
+        Each file is written atomically: the key with mode 0600, the certificates 0644.
+        Missing parent directories are created, files a killed write left are removed, and
+        the directories are synced. All three targets are checked before any is replaced.
+
+        Args:
+            key: where the private key goes. Mind the order: key, cert, ca.
+            cert: where the client certificate goes.
+            ca: where the CA certificate goes.
+            user: the user (name or uid) to own the files; by default the charm's.
+            group: the group (name or gid) to own the files; by default the charm's.
+            tls: the credentials to save, such as `read(relation).tls` or an event's `tls`;
+                by default those of `read()`.
 
         Raises:
-            EtcdCredentialsUnavailableError: not all three credentials are published; no file
-                is touched.
+            EtcdCredentialsUnavailableError: no `tls` given and the endpoint is not
+                TLS-available; no file is touched.
+            ValueError: two paths name the same file, or the user or group is unknown; no
+                file is touched.
+            IsADirectoryError: a path is a directory; no file is touched.
+            OSError: a file could not be written; none is replaced if it was before the
+                renames, which only fail on a full or broken file system.
         """
-        credentials = self.get_client_credentials()
-        if credentials is None:
+        tls = tls or self.read().tls
+        if tls is None:
             raise EtcdCredentialsUnavailableError(
-                "the etcd client credentials are not all published yet; "
-                "wait for the tls_available event"
+                "the etcd client credentials are not all published; check is_tls_available() first"
             )
-        _write_private_files(
-            {
-                Path(key): credentials["client_key"],
-                Path(cert): credentials["client_cert"],
-                Path(ca): credentials["client_ca"],
-            }
-        )
+        # A list, not a dict keyed by path: the same path given twice must be seen, not merged.
+        files = [
+            (Path(key), tls.client_key, 0o600),
+            (Path(cert), tls.client_cert, 0o644),
+            (Path(ca), tls.client_ca, 0o644),
+        ]
+        _write_credential_files(files, user, group)
 
     def malformed_units(self) -> list[MalformedUnit]:
-        """The remote units whose data is being ignored because it failed validation."""
+        """The remote units that sent malformed fields, which count as absent.
+
+        Unlike the other queries this reads every unit's databag.
+        """
         found: list[MalformedUnit] = []
         for relation in self.relations:
-            for unit in _remote_units(relation):
-                loaded = self._load(relation, unit)
-                if isinstance(loaded, MalformedUnit):
-                    found.append(loaded)
+            for unit in self._remote_units(relation):
+                problems = self._read_unit(relation, unit).problems
+                if problems:
+                    found.append(
+                        MalformedUnit(relation.id, unit.name, tuple(problems), _describe(problems))
+                    )
         return found
 
-    # Reading the databags.
+    # Reading the databags: once per hook each, and only as far as needed.
 
-    def _load(self, relation: ops.Relation, unit: ops.Unit) -> EtcdProviderData | MalformedUnit:
-        try:
-            return relation.load(EtcdProviderData, unit, decoder=_decode_raw)
-        except pydantic.ValidationError as error:
-            return MalformedUnit(relation.id, unit.name, _fields_of(error), _describe(error))
+    def _start_view(
+        self, departing: tuple[int, str] | None = None, broken: int | None = None
+    ) -> None:
+        super()._start_view(departing, broken)
+        self._reads.clear()
+        self._offers.clear()
 
-    def _valid_data(self, relation: ops.Relation, units: list[ops.Unit]) -> list[EtcdProviderData]:
-        """The databags of these units, in order, leaving out (and reporting) bad ones."""
-        valid: list[EtcdProviderData] = []
-        for unit in units:
-            loaded = self._load(relation, unit)
-            if isinstance(loaded, MalformedUnit):
-                self._report(loaded)
-            else:
-                valid.append(loaded)
-        return valid
+    def _relation_offer(self, relation: ops.Relation) -> EtcdOffer:
+        offer = self._offers.get(relation.id)
+        if offer is None:
+            offer = self._offers[relation.id] = _offer_of(self._first_values(relation))
+        return offer
 
-    def _report(self, malformed: MalformedUnit) -> None:
-        if malformed in self._warned:
+    def _first_values(self, relation: ops.Relation) -> dict[str, str]:
+        """Each key's first valid value over the units; stop once every key has one."""
+        values: dict[str, str] = {}
+        for unit in self._remote_units(relation):
+            data = self._read_unit(relation, unit).data
+            for key, value in data.model_dump(exclude_none=True).items():
+                values.setdefault(key, value)
+            if len(values) == len(_WIRE_KEYS):
+                break
+        return values
+
+    def _read_unit(self, relation: ops.Relation, unit: ops.Unit) -> _UnitRead:
+        read = self._reads.get((relation.id, unit.name))
+        if read is None:
+            read = self._reads[relation.id, unit.name] = _read_databag(relation.data[unit])
+            if read.problems:
+                self._warn(relation.id, unit.name, read.problems)
+        return read
+
+    def _warn(self, relation_id: int, unit_name: str, problems: dict[str, str]) -> None:
+        if (relation_id, unit_name, tuple(problems)) in self._warned:
             return  # once per hook is enough
-        self._warned.add(malformed)
+        self._warned.add((relation_id, unit_name, tuple(problems)))
         logger.warning(
-            "etcd relation %d: ignoring the data of %s: %s",
-            malformed.relation_id,
-            malformed.unit_name,
-            malformed.reason,
+            "etcd relation %d: ignoring what %s sent as %s: %s",
+            relation_id,
+            unit_name,
+            ", ".join(problems),
+            _describe(problems),
         )
 
-    def _published(self) -> EtcdProviderData:
-        """What the endpoint offers: each key's first value over all relations and units."""
-        return _first_values(
-            data
-            for relation in self.relations
-            for data in self._valid_data(relation, _remote_units(relation))
-        )
+    # Turning the view into events.
 
-    # Turning databag changes into events.
-
-    def _on_relation_changed(self, event: ops.RelationEvent) -> None:
-        self._announce(event.relation, _remote_units(event.relation))
-
-    def _on_relation_departed(self, event: ops.RelationDepartedEvent) -> None:
-        self._announce(event.relation, _remote_units(event.relation, event.departing_unit))
-
-    def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
-        self._announce(event.relation, [])
-        del self._stored.relations[str(event.relation.id)]
-
-    def _announce(self, relation: ops.Relation, units: list[ops.Unit]) -> None:
+    def _reconcile(self, relation: ops.Relation) -> None:
         """Emit the events for how the relation's state differs from what was last announced."""
-        data = _first_values(self._valid_data(relation, units))
-        connection, credentials = data.connection(), data.credentials()
-        connected = bool(units)
-        available = connection.connection_string is not None
-        tls = available and credentials.is_complete()
+        offer = self._relation_offer(relation)
+        connected = bool(self._remote_units(relation))
         after = {
             "connected": connected,
-            "available": _digest(connection) if available else None,
-            "tls": _digest(credentials) if tls else None,
+            "available": None if offer.cluster is None else _digest(offer.cluster),
+            "tls": None if offer.tls is None else _digest(offer.tls),
         }
         key = str(relation.id)
         before = dict(self._stored.relations.get(key, _NOTHING_ANNOUNCED))
         self._stored.relations[key] = after
 
-        if before["tls"] and not tls:
+        if before["tls"] and offer.tls is None:
             self.on.tls_unavailable.emit(relation)
-        if before["available"] and not available:
+        if before["available"] and offer.cluster is None:
             self.on.unavailable.emit(relation)
         if before["connected"] and not connected:
             self.on.disconnected.emit(relation)
         if connected and not before["connected"]:
             self.on.connected.emit(relation)
-        if available and after["available"] != before["available"]:
-            self.on.available.emit(relation, connection.connection_string, connection.version)
-        if tls and after["tls"] != before["tls"]:
-            self.on.tls_available.emit(
-                relation, credentials.client_key, credentials.client_cert, credentials.client_ca
+        if offer.cluster is not None and after["available"] != before["available"]:
+            self.on.available.emit(
+                relation, offer.cluster.connection_string, offer.cluster.version
             )
+        if offer.tls is not None and after["tls"] != before["tls"]:
+            tls = offer.tls
+            self.on.tls_available.emit(relation, tls.client_key, tls.client_cert, tls.client_ca)
+
+    def _recorded_ids(self) -> set[int]:
+        return {int(key) for key in self._stored.relations}
+
+    def _drop_record(self, relation_id: int) -> None:
+        self._stored.relations.pop(str(relation_id), None)
 
 
 _NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "available": None, "tls": None}
 
 
-def _first_values(units_data: Iterable[EtcdProviderData]) -> EtcdProviderData:
-    """Merge databags key by key, keeping the first value seen, as the legacy layer did."""
-    merged: dict[str, Any] = {}
-    for data in units_data:
-        for key, value in data.model_dump(exclude_none=True).items():
-            merged.setdefault(key, value)
-    return EtcdProviderData.model_construct(**merged)
+def _digest(model: pydantic.BaseModel) -> str:
+    """A fingerprint of a payload, so stored state can tell a change without holding secrets."""
+    return hashlib.sha256(model.model_dump_json().encode()).hexdigest()
 
 
 # --- Provider ------------------------------------------------------------------------------
@@ -875,18 +1328,15 @@ class EtcdProvides(_EtcdEndpoint):
     def __init__(self, charm: ops.CharmBase, relation_name: str = "db"):
         super().__init__(charm, relation_name, ops.RelationRole.provides)
         self._stored.set_default(connection={}, credentials={}, connected=[])
-        events = charm.on[relation_name]
-        self.framework.observe(events.relation_created, self._on_relation_created)
-        self.framework.observe(events.relation_joined, self._on_relation_joined)
-        self.framework.observe(events.relation_departed, self._on_relation_departed)
-        self.framework.observe(events.relation_broken, self._on_relation_broken)
+        self.framework.observe(charm.on[relation_name].relation_created, self._on_created)
 
     def set_connection_string(self, connection_string: str, version: str | None = None) -> None:
         """Publish the cluster's client URLs and, if known, the etcd version.
 
         Args:
-            connection_string: comma-separated client URLs, such as
-                `https://10.0.0.5:2379,https://10.0.0.6:2379`.
+            connection_string: comma-separated client URLs, each `http` or `https`, a host
+                and a port and nothing else, such as
+                `https://10.0.0.5:2379,https://[fd00::6]:2379`.
             version: the etcd version, such as `3.5.16`; None leaves the key out, which legacy
                 clients read as etcd 2.x.
 
@@ -894,31 +1344,25 @@ class EtcdProvides(_EtcdEndpoint):
             ValueError: the connection string is empty or malformed, or the version is not a
                 version; nothing is written.
         """
-        connection = _validated(
-            EtcdConnection, {"connection_string": connection_string, "version": version}
+        cluster = _validated(
+            EtcdCluster, {"connection_string": connection_string, "version": version}
         )
-        if connection.connection_string is None:
-            raise ValueError("connection_string: must not be None")
-        if any(_bracket_bare_ipv6(url) != url for url in connection_string.split(",")):
+        if cluster.connection_string != connection_string:  # only brackets are ever added
             raise ValueError(
                 "connection_string: put IPv6 hosts in brackets, like https://[fd00::1]:2379"
             )
-        self._stored.connection = connection.model_dump(exclude_none=True)
+        self._stored.connection = cluster.model_dump(exclude_none=True)
         self._publish_everywhere()
 
     def set_client_credentials(self, key: str, cert: str, ca: str) -> None:
         """Publish the client TLS credentials: a private key, its certificate and the CA, as PEM.
 
         Raises:
-            ValueError: a value is missing or not PEM of the right kind; nothing is written and
-                the message does not contain the value.
+            ValueError: a value is not PEM of the right kind (one PRIVATE KEY block; only
+                CERTIFICATE blocks); nothing is written and the message holds no value.
         """
-        credentials = _validated(
-            EtcdClientCredentials, {"client_key": key, "client_cert": cert, "client_ca": ca}
-        )
-        if not credentials.is_complete():
-            raise ValueError("client credentials: key, cert and ca are all required")
-        self._stored.credentials = credentials.model_dump()
+        tls = _validated(EtcdClientTls, {"client_key": key, "client_cert": cert, "client_ca": ca})
+        self._stored.credentials = tls.model_dump()
         self._publish_everywhere()
 
     def clear_connection_string(self) -> None:
@@ -937,6 +1381,14 @@ class EtcdProvides(_EtcdEndpoint):
         self._stored.credentials = {}
         self._withdraw_everywhere(EtcdClientCredentials())
 
+    def published(self) -> EtcdOffer:
+        """What this unit publishes, as set by the charm (not what a legacy build left)."""
+        connection, credentials = dict(self._stored.connection), dict(self._stored.credentials)
+        return EtcdOffer(
+            EtcdCluster.model_construct(**connection) if connection else None,
+            EtcdClientTls.model_construct(**credentials) if credentials else None,
+        )
+
     def _withdraw_everywhere(self, empty_part: pydantic.BaseModel) -> None:
         # Every field of an empty part is None, which the encoder turns into a deletion.
         for relation in self.relations:
@@ -953,26 +1405,99 @@ class EtcdProvides(_EtcdEndpoint):
             (EtcdClientCredentials, self._stored.credentials),
         ):
             if stored:
-                relation.save(
-                    model.model_validate(dict(stored)), self.model.unit, encoder=_encode_raw
-                )
+                part = model.model_construct(**dict(stored))  # validated when it was set
+                relation.save(part, self.model.unit, encoder=_encode_raw)
 
-    def _on_relation_created(self, event: ops.RelationCreatedEvent) -> None:
+    def _on_created(self, event: ops.RelationCreatedEvent) -> None:
         self._publish(event.relation)
 
-    def _on_relation_joined(self, event: ops.RelationJoinedEvent) -> None:
-        if event.relation.id not in self._stored.connected:
-            self._stored.connected.append(event.relation.id)
-            self.on.connected.emit(event.relation)
-
-    def _on_relation_departed(self, event: ops.RelationDepartedEvent) -> None:
-        if not _remote_units(event.relation, event.departing_unit):
-            self._forget(event.relation)
-
-    def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
-        self._forget(event.relation)
-
-    def _forget(self, relation: ops.Relation) -> None:
-        if relation.id in self._stored.connected:
+    def _reconcile(self, relation: ops.Relation) -> None:
+        connected = bool(self._remote_units(relation))
+        announced = relation.id in self._stored.connected
+        if connected and not announced:
+            self._stored.connected.append(relation.id)
+            self.on.connected.emit(relation)
+        elif announced and not connected:
             self._stored.connected.remove(relation.id)
             self.on.disconnected.emit(relation)
+
+    def _recorded_ids(self) -> set[int]:
+        return set(self._stored.connected)
+
+    def _drop_record(self, relation_id: int) -> None:
+        if relation_id in self._stored.connected:
+            self._stored.connected.remove(relation_id)
+
+
+# --- Test helpers for charm authors --------------------------------------------------------
+# They build `ops.testing` objects, and import it only when called: a deployed charm does not
+# ship ops.testing.
+
+
+def credentials_for_testing(seed: str = "etcd") -> EtcdClientTls:
+    """A private key, certificate and CA as real-looking PEM text, the same for each seed.
+
+    The bodies are made-up bytes of the usual sizes, not working keys: fine for a charm's
+    unit tests, which this library validates for shape only.
+    """
+    return EtcdClientTls(
+        client_key=_fake_pem("PRIVATE KEY", f"{seed} client key", 1218),
+        client_cert=_fake_pem("CERTIFICATE", f"{seed} client certificate", 905),
+        client_ca=_fake_pem("CERTIFICATE", f"{seed} certificate authority", 873),
+    )
+
+
+def _fake_pem(label: str, seed: str, size: int) -> str:
+    # DER starts with a SEQUENCE header, which makes the base64 begin with "MII" as real
+    # keys and certificates of these sizes do.
+    body = b"\x30\x82" + size.to_bytes(2, "big") + hashlib.shake_256(seed.encode()).digest(size)
+    text = base64.b64encode(body).decode()
+    lines = [text[start : start + 64] for start in range(0, len(text), 64)]
+    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+
+def etcd_relation_for_testing(
+    endpoint: str = "etcd",
+    *,
+    units: int = 1,
+    version: str | None = "3.5.16",
+    tls: bool = True,
+    malformed_unit: bool = False,
+    remote_app_name: str = "etcd",
+) -> testing.Relation:
+    """An `ops.testing` relation of an etcd client to `units` legacy etcd units.
+
+    Each unit publishes what the legacy etcd charm does: the connection string of the whole
+    cluster (`https://10.0.0.5:2379`, `https://10.0.0.6:2379`, ...), the version unless None,
+    and, with `tls`, the credentials of `credentials_for_testing()`. A malformed unit, if
+    asked for, comes last and sends garbage in every key.
+    """
+    from ops import testing
+
+    first = ipaddress.IPv4Address("10.0.0.5")
+    urls = [f"https://{first + number}:2379" for number in range(units)]
+    published: dict[str, str] = {"connection_string": ",".join(urls)}
+    if version is not None:
+        published["version"] = version
+    if tls:
+        published.update(credentials_for_testing().model_dump())
+    databags = {number: dict(published) for number in range(units)}
+    if malformed_unit:
+        databags[units] = dict.fromkeys(_WIRE_KEYS, "not-valid etcd data")
+    return testing.Relation(
+        endpoint, interface=INTERFACE, remote_app_name=remote_app_name, remote_units_data=databags
+    )
+
+
+def client_relation_for_testing(
+    endpoint: str = "db", *, units: int = 1, remote_app_name: str = "etcd-client"
+) -> testing.Relation:
+    """An `ops.testing` relation of an etcd charm to `units` client units (which write nothing)."""
+    from ops import testing
+
+    return testing.Relation(
+        endpoint,
+        interface=INTERFACE,
+        remote_app_name=remote_app_name,
+        remote_units_data={number: {} for number in range(units)},
+    )
