@@ -10,6 +10,12 @@ a unit's hook, every relation in its state gets the other side's current databag
 the units this unit has seen join), and after it the unit's output state is kept. When a
 hook changes a unit's databag, the units that can see it get `relation-changed`, as in Juju.
 
+`refresh` swaps an application's charm, as `juju refresh` does, keeping everything Juju
+keeps (relations and their databags, config, secrets, leadership). What the charm kept for
+itself, ops' stored state and deferred events, survives a refresh between two `ops` charms;
+a refresh from a charm that did not run `ops`, such as a reactive charm, starts with none
+(`keep_stored_state=False`), which is how a charm's first `ops` release finds its units.
+
 Peer relations (needed later for mysql-innodb-cluster) fit the same data model: an
 `Integration` whose two endpoints are the same endpoint of one application, whose remote
 units are the other units of that application. Building their `ops.testing.PeerRelation`
@@ -34,7 +40,16 @@ Databag = Mapping[str, str]
 
 # Hooks that take no relation; their `ops.testing` event has the same name with underscores.
 UNIT_HOOKS = frozenset(
-    {"install", "leader-elected", "config-changed", "start", "stop", "remove", "update-status"}
+    {
+        "install",
+        "leader-elected",
+        "config-changed",
+        "start",
+        "upgrade-charm",
+        "stop",
+        "remove",
+        "update-status",
+    }
 )
 RELATION_HOOKS = frozenset(
     {
@@ -81,14 +96,28 @@ def charm_context(
 
 
 class Application:
-    """A deployed application: one charm, its config, and its units."""
+    """A deployed application: one charm, its config, and its units.
+
+    Args:
+        name: the application name.
+        charm_type: the charm class its units run.
+        config: the config options set, as `juju config` would.
+        charmcraft_yaml: the charm's metadata; by default, the charmcraft.yaml of the charm
+            project whose `src/` holds `charm_type`.
+    """
 
     def __init__(
-        self, name: str, charm_type: type[ops.CharmBase], config: Mapping[str, ConfigValue]
+        self,
+        name: str,
+        charm_type: type[ops.CharmBase],
+        config: Mapping[str, ConfigValue],
+        charmcraft_yaml: Mapping[str, Any] | None = None,
     ):
         self.name = name
         self.charm_type = charm_type
-        self.charmcraft_yaml = load_charmcraft_yaml(charm_type)
+        self.charmcraft_yaml = (
+            dict(charmcraft_yaml) if charmcraft_yaml else load_charmcraft_yaml(charm_type)
+        )
         self.config: dict[str, ConfigValue] = dict(config)
         self.units: dict[int, Unit] = {}
         self.leader: Unit | None = None
@@ -111,10 +140,17 @@ class Unit:
         self.app = app
         self.number = number
         self.address = address
-        self.context = charm_context(
-            app.charm_type, app.charmcraft_yaml, app_name=app.name, unit_id=number
-        )
+        self.context = self.new_context()
         self.state = testing.State()
+
+    def new_context(self) -> testing.Context[ops.CharmBase]:
+        """A Context for the charm the application runs now (a refresh changes it)."""
+        return charm_context(
+            self.app.charm_type,
+            self.app.charmcraft_yaml,
+            app_name=self.app.name,
+            unit_id=self.number,
+        )
 
     @property
     def name(self) -> str:
@@ -298,12 +334,48 @@ class Deployment:
         charm_type: type[ops.CharmBase],
         units: int = 1,
         config: Mapping[str, ConfigValue] | None = None,
+        charmcraft_yaml: Mapping[str, Any] | None = None,
     ) -> list[HookRun]:
-        """Deploy an application with some units; the first unit becomes the leader."""
-        app = Application(name, charm_type, config or {})
+        """Deploy an application with some units; the first unit becomes the leader.
+
+        `charmcraft_yaml` is the charm's metadata, by default found next to its `src/`.
+        """
+        app = Application(name, charm_type, config or {}, charmcraft_yaml)
         self.apps[name] = app
         for _ in range(units):
             self._queue_new_unit(app)
+        return self.settle()
+
+    def refresh(
+        self,
+        app: Application,
+        charm_type: type[ops.CharmBase],
+        *,
+        keep_stored_state: bool = True,
+    ) -> list[HookRun]:
+        """Refresh the application to another charm, as `juju refresh` does.
+
+        Juju keeps the units' relations and databags, config, secrets and leadership, and
+        runs upgrade-charm, config-changed and start on each unit (leader-settings-changed,
+        which Juju also runs on the other units, is not simulated: ops.testing lacks it).
+
+        Args:
+            app: the application to refresh.
+            charm_type: the charm it runs from now on; its metadata is found next to its
+                `src/`.
+            keep_stored_state: whether the new charm finds the state ops kept for the old
+                one in the unit's charm directory: stored state and deferred events. True
+                between two `ops` charms; False for a refresh from a charm that did not run
+                `ops` (a reactive charm), whose first `ops` hook starts with none.
+        """
+        app.charm_type = charm_type
+        app.charmcraft_yaml = load_charmcraft_yaml(charm_type)
+        for unit in self._units_of(app):
+            unit.context = unit.new_context()
+            if not keep_stored_state:
+                unit.state = dataclasses.replace(unit.state, stored_states=[], deferred=[])
+            for kind in ("upgrade-charm", "config-changed", "start"):
+                self._enqueue(unit, Hook(kind))
         return self.settle()
 
     def add_unit(self, app: Application) -> list[HookRun]:

@@ -9,7 +9,9 @@ credentials from a Juju user secret named in its config.
 
 etcd, client side (endpoint `etcd`): the charm saves the client credentials that an etcd
 charm publishes into a directory named in its config, and reports in its status which etcd
-it is connected to.
+it is connected to. It is written in the holistic style: the handlers ignore the library
+events' payloads and reconcile from one typed read of what the endpoint offers now
+(`EtcdRequires.read()`), so a late or deferred event can never act on withdrawn data.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from pathlib import Path
 
 import ops
 
-from charms.etcd.v0.etcd import EtcdProvides, EtcdRequires, EtcdTlsAvailable
+from charms.etcd.v0.etcd import (
+    EtcdClientTls,
+    EtcdCluster,
+    EtcdProvides,
+    EtcdRequires,
+    EtcdTlsAvailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +68,14 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
-        self._stored.set_default(provider_problem="", proxying="", credentials_problem="")
+        self._stored.set_default(provider_problem="", credentials_problem="")
         self.etcd = EtcdRequires(self)
         self.etcd_server = EtcdProvides(self)
         framework.observe(self.on.config_changed, self._on_config_changed)
         # A user who rotates the TLS secret creates a new revision: publish it.
         framework.observe(self.on.secret_changed, self._on_secret_changed)
+        # The credentials arrived or changed: in a relation hook, or in upgrade-charm after a
+        # refresh from the reactive charm, when the library announces what already holds.
         framework.observe(self.etcd.on.tls_available, self._on_etcd_tls_available)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
@@ -93,8 +103,7 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
     def _on_config_changed(self, _: ops.ConfigChangedEvent) -> None:
         self._configure_provider()
         # The credentials directory may have moved: save the credentials there too.
-        if self.etcd.is_tls_available():
-            self._save_etcd_credentials()
+        self._reconcile_client()
 
     def _on_secret_changed(self, _: ops.SecretChangedEvent) -> None:
         # Publishing again is harmless when the changed secret is some other one, and simpler
@@ -102,7 +111,8 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
         self._configure_provider()
 
     def _on_etcd_tls_available(self, _: EtcdTlsAvailable) -> None:
-        self._save_etcd_credentials()
+        # Not the event's payload: what etcd publishes now (see _reconcile_client).
+        self._reconcile_client()
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent) -> None:
         statuses = [
@@ -124,7 +134,6 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
             self._stored.provider_problem = str(error)
             return
         self._stored.provider_problem = ""
-        self._stored.proxying = _describe_cluster(config) if config.etcd_connection_string else ""
 
     def _publish_etcd_cluster(self, config: DemoConfig) -> None:
         """Publish the external cluster's connection string, version and TLS credentials.
@@ -176,20 +185,33 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
             return ops.BlockedStatus(self._stored.provider_problem)
         # What was published, not what the config says: a new unit has its config before its
         # first config-changed hook publishes it.
-        if self._stored.proxying:
-            return ops.ActiveStatus(f"proxying {self._stored.proxying}")
-        return None  # not an etcd provider
+        published = self.etcd_server.published()
+        if published.cluster is None:
+            return None  # not an etcd provider
+        tls = " (TLS)" if published.tls else ""
+        return ops.ActiveStatus(f"proxying {_describe(published.cluster)}{tls}")
 
     # --- Client role: an etcd client -----------------------------------------------------------
 
-    def _save_etcd_credentials(self) -> None:
+    def _reconcile_client(self) -> None:
+        """Save the credentials etcd publishes now, if it publishes all three.
+
+        Safe in any hook and under deferral: it reads the endpoint's current offer, never an
+        event's payload, which may be stale or withdrawn since. Files saved earlier are kept
+        when etcd stops publishing credentials, as the legacy layer kept them.
+        """
+        tls = self.etcd.read().tls
+        if tls is not None:
+            self._save_etcd_credentials(tls)
+
+    def _save_etcd_credentials(self, tls: EtcdClientTls) -> None:
         """Save the published credentials, or remember why they could not be saved."""
         if not self.credentials_dir.is_absolute():
             self._stored.credentials_problem = "etcd-credentials-dir must be an absolute path"
             return
         try:
-            self.etcd.save_client_credentials(*self.credential_paths())
-        except OSError as error:
+            self.etcd.save_client_credentials(*self.credential_paths(), tls=tls)
+        except OSError as error:  # IsADirectoryError too: the library checks before writing
             # The file name and the reason are enough; the error holds no file content.
             logger.error("cannot save the etcd client credentials: %s", error)
             self._stored.credentials_problem = (
@@ -201,21 +223,20 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
     def _client_status(self) -> ops.StatusBase | None:
         if not self.etcd.relations:
             return None  # not an etcd client
-        if not self.etcd.is_available():
+        offer = self.etcd.read()
+        if offer.cluster is None:
             return ops.WaitingStatus("waiting for etcd")
-        where = f"etcd {self.etcd.get_version() or '2.x'} at {self.etcd.get_connection_string()}"
-        if not self.etcd.is_tls_available():
-            return ops.ActiveStatus(f"{where} (no TLS)")
+        if offer.tls is None:
+            return ops.ActiveStatus(f"{_describe(offer.cluster)} (no TLS)")
         if self._stored.credentials_problem:
             return ops.BlockedStatus(self._stored.credentials_problem)
-        return ops.ActiveStatus(f"{where} (TLS)")
+        return ops.ActiveStatus(f"{_describe(offer.cluster)} (TLS)")
 
 
-def _describe_cluster(config: DemoConfig) -> str:
-    """The published cluster in a few words, such as `etcd 3.5.16 at https://... (TLS)`."""
-    tls = " (TLS)" if config.etcd_tls_secret else ""
+def _describe(cluster: EtcdCluster) -> str:
+    """An etcd cluster in a few words, such as `etcd 3.5.16 at https://10.0.0.5:2379`."""
     # Legacy clients take a missing version for etcd 2.x.
-    return f"etcd {config.etcd_version or '2.x'} at {config.etcd_connection_string}{tls}"
+    return f"etcd {cluster.version or '2.x'} at {cluster.connection_string}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,8 +22,17 @@ from ops import testing
 
 import demo.etcd
 from charm import LegacyInterfacesDemoCharm
-from demo.deployment import charm_context, load_charmcraft_yaml
-from demo.etcd import CLIENT_CA, CLIENT_CERT, CLIENT_KEY, CONNECTION_STRING, EtcdStory, pem_body
+from charms.etcd.v0.etcd import EtcdRequires, credentials_for_testing, etcd_relation_for_testing
+from demo.deployment import Deployment, Endpoint, charm_context, load_charmcraft_yaml
+from demo.etcd import (
+    CLIENT_CA,
+    CLIENT_CERT,
+    CLIENT_KEY,
+    CONNECTION_STRING,
+    EtcdStory,
+    ReactiveClientStandIn,
+    pem_body,
+)
 from demo.runner import main
 from demo.transcript import Masker
 
@@ -97,9 +106,10 @@ def transcript() -> str:
 
 def test_make_demo_ends_with_the_story_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "etcd: OK - 34 hooks run; client/0 saw EtcdConnected > EtcdAvailable > "
+        "etcd: OK - 47 hooks run; client/0 saw EtcdConnected > EtcdAvailable > "
         "EtcdTlsAvailable > EtcdTlsUnavailable > EtcdUnavailable > EtcdDisconnected; "
-        "3 credential files saved with mode 0600; no secret printed"
+        "legacy/0 saw EtcdConnected > EtcdAvailable > EtcdTlsAvailable when refreshed; "
+        "6 credential files saved (key 0600, certificates 0644); no secret printed"
     )
 
 
@@ -113,6 +123,8 @@ def test_steps_tell_the_story_in_order(transcript: str):
         "add a second etcd unit",
         "remove etcd/0",
         "remove the relation",
+        "refresh from the reactive charm: relate etcd:db to a client running it",
+        "juju refresh legacy to the demo charm (ops)",
     ]
 
 
@@ -127,9 +139,14 @@ def test_client_becomes_available_then_tls_available_and_loses_both_at_the_end(t
     ]
 
 
-def test_each_etcd_unit_sees_its_client_connect_then_disconnect(transcript: str):
+def test_each_etcd_unit_sees_its_clients_connect_and_disconnect(transcript: str):
     assert events_on(transcript, "etcd/0") == ["EtcdClientConnected", "EtcdClientDisconnected"]
-    assert events_on(transcript, "etcd/1") == ["EtcdClientConnected", "EtcdClientDisconnected"]
+    # etcd/1 then serves the reactive client too.
+    assert events_on(transcript, "etcd/1") == [
+        "EtcdClientConnected",
+        "EtcdClientDisconnected",
+        "EtcdClientConnected",
+    ]
 
 
 def test_relate_runs_created_on_both_sides_then_joined_and_changed(transcript: str):
@@ -219,14 +236,56 @@ def test_no_secret_is_ever_printed(transcript: str):
     assert "-----BEGIN" not in transcript
 
 
-def test_credential_files_are_listed_with_mode_0600_and_masked(transcript: str):
-    files = transcript.split("Credential files saved by client/0")[1].splitlines()[1:4]
+@pytest.mark.parametrize("app", ["client", "legacy"])
+def test_credential_files_are_listed_key_0600_certificates_0644_and_masked(
+    transcript: str, app: str
+):
+    files = transcript.split(f"Credential files saved by {app}/0")[1].splitlines()[1:4]
 
     assert [line.split(maxsplit=2) for line in files] == [
-        ["client/etcd/client.key", "0600", "<private key: masked>"],
-        ["client/etcd/client.crt", "0600", f"<certificate: 1 block, {len(CLIENT_CERT)} bytes>"],
-        ["client/etcd/ca.crt", "0600", f"<certificate: 1 block, {len(CLIENT_CA)} bytes>"],
+        [f"{app}/etcd/client.key", "0600", "<private key: masked>"],
+        [f"{app}/etcd/client.crt", "0644", f"<certificate: 1 block, {len(CLIENT_CERT)} bytes>"],
+        [f"{app}/etcd/ca.crt", "0644", f"<certificate: 1 block, {len(CLIENT_CA)} bytes>"],
     ]
+
+
+def test_the_reactive_client_is_related_before_it_runs_the_library(transcript: str):
+    blocks = [b for b in hook_blocks(transcript) if b.step == 7]
+
+    assert [(b.unit, b.hook) for b in blocks if b.unit == "legacy/0"] == [
+        ("legacy/0", "install"),
+        ("legacy/0", "leader-elected"),
+        ("legacy/0", "config-changed"),
+        ("legacy/0", "start"),
+        ("legacy/0", "etcd-relation-created"),
+        ("legacy/0", "etcd-relation-joined"),
+        ("legacy/0", "etcd-relation-changed"),
+    ]
+    # The stand-in for the reactive charm runs no library: it sees no event, sets no status.
+    assert [b.lines for b in blocks if b.unit == "legacy/0"] == [[]] * 7
+    # etcd/1 publishes on the new relation, so the legacy data is on the wire before the refresh.
+    created = next(b for b in blocks if b.hook == "db-relation-created")
+    assert "databag etcd/1 on relation 1 (etcd:db to legacy:etcd)" in created.lines
+    assert f"+ connection_string  {CONNECTION_STRING}" in created.lines
+
+
+def test_refresh_from_the_reactive_charm_announces_everything_in_upgrade_charm(
+    transcript: str,
+):
+    blocks = [b for b in hook_blocks(transcript) if b.step == 8]
+
+    # Juju's sequence for a refreshed machine charm; no relation hook runs.
+    assert [(b.unit, b.hook, b.detail) for b in blocks] == [
+        ("legacy/0", "upgrade-charm", ""),
+        ("legacy/0", "config-changed", ""),
+        ("legacy/0", "start", ""),
+    ]
+    upgrade = blocks[0]
+    assert upgrade.events == ["EtcdConnected", "EtcdAvailable", "EtcdTlsAvailable"]
+    assert f"connection_string  {CONNECTION_STRING}" in upgrade.lines
+    assert f"status  active: etcd 3.5.16 at {CONNECTION_STRING} (TLS)" in upgrade.lines
+    # Announced once: the later hooks of the refresh find the library's record up to date.
+    assert blocks[1].events == blocks[2].events == []
 
 
 def test_every_file_goes_in_a_temporary_directory_that_is_removed(tmp_path: Path):
@@ -234,6 +293,7 @@ def test_every_file_goes_in_a_temporary_directory_that_is_removed(tmp_path: Path
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "client/etcd/client.key  0600" in result.stdout
+    assert "legacy/etcd/client.key  0600" in result.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -249,6 +309,68 @@ def test_a_story_whose_expectation_fails_makes_the_demo_fail_loudly(
     assert last == (
         "FAILED: client/0 should have seen ['EtcdAvailable', 'EtcdTlsAvailable'], saw []"
     )
+
+
+# --- The deployment's refresh ----------------------------------------------------------------
+
+
+def deployment_with_a_client(client_charm: type[ops.CharmBase]) -> Deployment:
+    """etcd publishing a cluster without TLS, related to one unit of `client_charm`."""
+    deployment = Deployment()
+    config = {"etcd-connection-string": CONNECTION_STRING, "etcd-version": "3.5.16"}
+    deployment.deploy("etcd", LegacyInterfacesDemoCharm, config=config)
+    deployment.deploy(
+        "client", client_charm, charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm)
+    )
+    etcd, client = deployment.apps["etcd"], deployment.apps["client"]
+    deployment.integrate(Endpoint(etcd, "db"), Endpoint(client, "etcd"), "etcd")
+    return deployment
+
+
+@pytest.mark.parametrize(
+    ("keep_stored_state", "announced"),
+    [
+        # Between two ops charms the library's record survives: nothing new to announce.
+        (True, []),
+        # Without it, as after a reactive charm, everything that holds is announced again.
+        (False, ["EtcdConnected", "EtcdAvailable"]),
+    ],
+)
+def test_refresh_keeps_or_drops_the_stored_state_and_runs_juju_hooks(
+    keep_stored_state: bool, announced: list[str]
+):
+    deployment = deployment_with_a_client(LegacyInterfacesDemoCharm)
+    client = deployment.apps["client"]
+
+    runs = deployment.refresh(
+        client, LegacyInterfacesDemoCharm, keep_stored_state=keep_stored_state
+    )
+
+    assert [(run.unit.name, run.hook_name) for run in runs] == [
+        ("client/0", "upgrade-charm"),
+        ("client/0", "config-changed"),
+        ("client/0", "start"),
+    ]
+    assert runs[0].fired == announced
+    assert client.units[0].state.unit_status == testing.ActiveStatus(
+        f"etcd 3.5.16 at {CONNECTION_STRING} (no TLS)"
+    )
+
+
+def test_refresh_from_the_stand_in_runs_the_new_charm_with_the_relation_in_place():
+    deployment = deployment_with_a_client(ReactiveClientStandIn)
+    client = deployment.apps["client"]
+    unit = client.units[0]
+    (integration,) = deployment.integrations
+
+    runs = deployment.refresh(client, LegacyInterfacesDemoCharm, keep_stored_state=False)
+
+    assert client.charm_type is LegacyInterfacesDemoCharm
+    assert runs[0].fired == ["EtcdConnected", "EtcdAvailable"]
+    # Juju keeps the relation and its databags across the refresh.
+    relation = unit.relation_state(integration)
+    assert relation is not None
+    assert relation.remote_units_data[0]["connection_string"] == CONNECTION_STRING
 
 
 # --- The transcript's masking --------------------------------------------------------------
@@ -374,7 +496,8 @@ def test_unsetting_the_provider_config_withdraws_what_it_published():
     [
         (
             {"etcd-connection-string": "https://10.0.0.5:2379, https://10.0.0.6:2379"},
-            "invalid etcd config: connection_string: must not contain white space",
+            "invalid etcd config: connection_string: must not contain white space, "
+            "not even after the commas",
         ),
         (
             {"etcd-connection-string": CONNECTION_STRING, "etcd-version": "3.5 beta"},
@@ -404,7 +527,7 @@ def test_tls_secret_that_is_not_pem_blocks_without_showing_the_secret():
     state = run_provider(config, [secret])
 
     assert state.unit_status == testing.BlockedStatus(
-        "invalid etcd-tls-secret: client_key: is not PEM text"
+        "invalid etcd-tls-secret: client_key: is not PEM text (labelled blocks of base64)"
     )
     # Credentials are checked first, so clients are not offered a cluster they cannot reach.
     assert provider_wire(state) == {}
@@ -470,7 +593,7 @@ def test_client_with_connection_but_no_tls_is_active_without_tls():
     assert state.unit_status == testing.ActiveStatus(f"etcd 2.x at {CONNECTION_STRING} (no TLS)")
 
 
-def test_client_saves_the_credentials_with_mode_0600_and_reports_tls(tmp_path: Path):
+def test_client_saves_the_key_0600_and_the_certificates_0644_and_reports_tls(tmp_path: Path):
     ctx = context("client")
     relation = client_relation(tls_published())
     directory = tmp_path / "creds"
@@ -484,8 +607,53 @@ def test_client_saves_the_credentials_with_mode_0600_and_reports_tls(tmp_path: P
         "client.crt": CLIENT_CERT,
         "ca.crt": CLIENT_CA,
     }
-    assert {stat.S_IMODE(path.stat().st_mode) for path in saved.values()} == {0o600}
+    # Only the owner may read the key; a workload running as another user reads the rest.
+    assert {name: stat.S_IMODE(path.stat().st_mode) for name, path in saved.items()} == {
+        "client.key": 0o600,
+        "client.crt": 0o644,
+        "ca.crt": 0o644,
+    }
     assert state.unit_status == testing.ActiveStatus(f"etcd 3.5.16 at {CONNECTION_STRING} (TLS)")
+
+
+def test_client_refreshed_from_the_reactive_charm_saves_the_credentials_in_upgrade_charm(
+    tmp_path: Path,
+):
+    # Related by the reactive charm: legacy data on the wire, no stored state of the library.
+    ctx = context("client")
+    relation = etcd_relation_for_testing(units=2)
+    directory = tmp_path / "creds"
+    state = testing.State(relations=[relation], config={"etcd-credentials-dir": str(directory)})
+
+    state = ctx.run(ctx.on.upgrade_charm(), state)
+
+    library_events = [
+        type(e).__name__ for e in ctx.emitted_events if not isinstance(e, ops.HookEvent)
+    ]
+    assert library_events == ["EtcdConnected", "EtcdAvailable", "EtcdTlsAvailable"]
+    credentials = credentials_for_testing()
+    assert (directory / "client.key").read_text() == credentials.client_key
+    assert (directory / "ca.crt").read_text() == credentials.client_ca
+    assert state.unit_status == testing.ActiveStatus(
+        "etcd 3.5.16 at https://10.0.0.5:2379,https://10.0.0.6:2379 (TLS)"
+    )
+
+
+def test_a_stale_tls_available_whose_credentials_were_withdrawn_saves_nothing(tmp_path: Path):
+    # What a deferred event brings back: the credentials at emit time, withdrawn since. The
+    # charm reconciles from what etcd publishes now, never from the event's payload.
+    ctx = context("client")
+    relation = client_relation(published())
+    directory = tmp_path / "creds"
+    state = testing.State(relations=[relation], config={"etcd-credentials-dir": str(directory)})
+    stale = ctx.on.custom(
+        EtcdRequires.on.tls_available, relation, CLIENT_KEY, CLIENT_CERT, CLIENT_CA
+    )
+
+    state = ctx.run(stale, state)
+
+    assert not directory.exists()
+    assert state.unit_status == testing.ActiveStatus(f"etcd 2.x at {CONNECTION_STRING} (no TLS)")
 
 
 def test_client_saves_again_when_the_credentials_directory_moves(tmp_path: Path):
@@ -531,6 +699,23 @@ def test_client_that_cannot_write_the_credentials_blocks_instead_of_crashing(tmp
     assert state.unit_status.name == "blocked"
     assert state.unit_status.message.startswith(f"cannot save etcd credentials in {in_the_way}: ")
     assert in_the_way.read_text() == ""
+
+
+def test_client_whose_credential_path_is_a_directory_blocks_instead_of_crashing(
+    tmp_path: Path,
+):
+    (tmp_path / "client.key").mkdir()
+    ctx = context("client")
+    relation = client_relation(tls_published())
+    state = testing.State(relations=[relation], config={"etcd-credentials-dir": str(tmp_path)})
+
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+
+    assert state.unit_status == testing.BlockedStatus(
+        f"cannot save etcd credentials in {tmp_path}: cannot replace a directory"
+    )
+    # The library checks every target before it replaces any.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["client.key"]
 
 
 def test_client_ignores_malformed_data_and_keeps_waiting():
