@@ -3,9 +3,13 @@
 Runs `tests/fuzz` under pytest with thousands of fresh examples per property, then prints, as
 its last line, `fuzz: <databags> databags, <calls> setter calls, <n> uncaught, <n> leaks`. It
 exits non-zero when any property failed (pytest has printed the minimal example of each
-failure above the summary) or when a role that reads remote data saw fewer than
-`MIN_DATABAGS` databags (variants that reach known defects stop at their first finding and
-are exempt, as are roles that read no remote data).
+failure above the summary) or when a role whose state machine ran and reads remote data saw
+fewer than `MIN_DATABAGS` databags (variants that reach known defects stop at their first
+finding and are exempt, as are roles that read no remote data; the databags of properties
+that read one per example, such as etcd's per-field tolerance, count in the total only).
+
+Further arguments go to pytest: `python -m tests.fuzz -k RequirerRemoteData` fuzzes one role,
+and holds only the roles that ran to the minimum.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 A library takes part by describing each role in a `RemoteDataTarget` (for hostile remote data)
 and its setters in a `SetterTarget` (for invalid charm input); `tests/fuzz/test_etcd.py` is
 the example. The properties themselves (`remote_data.py`, `setters.py`) know no interface.
+A library's known defects are listed in its fuzz module and named by the variants that reach
+them; `known_defect_problems` checks that the two agree.
 
 Each property failure raises a subclass of `InvariantBrokenError`, so that the summary can
 count uncaught exceptions and leaks apart from the other broken invariants.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import ops
@@ -45,6 +47,10 @@ class SetterMisbehavedError(InvariantBrokenError):
     """A setter given invalid input did not raise ValueError, or changed something."""
 
 
+class FieldToleranceError(InvariantBrokenError):
+    """A valid field of a remote databag did not count because of the databag's other fields."""
+
+
 # --- The tally that `make fuzz` prints -----------------------------------------------------
 
 
@@ -55,13 +61,18 @@ class Tally:
     databags_by_role: Counter[str] = dataclasses.field(default_factory=Counter[str])
     setter_calls: int = 0
     roles_held_to_minimum: set[str] = dataclasses.field(default_factory=set[str])
-    """Roles that read remote data and steer around known defects, so run to the end."""
+    """Roles whose state machine reads remote data and reaches no known defect, so runs to the
+    end: `make fuzz` holds each to a minimum count of databags. Properties that count their
+    databags under another name (one databag per example) are not held to it."""
 
 
 TALLY = Tally()
 
 
 # --- Registration --------------------------------------------------------------------------
+
+MAX_RELATIONS = 3
+"""The most relations of one endpoint the remote-data machine makes at once."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,12 +113,20 @@ class RemoteDataTarget:
         databags: generates one remote unit databag, right, wrong or hostile.
         listed_departures: whether relation-departed may still list the departing unit, as
             some ops releases and test tools do; False only to steer around a known defect.
-        max_relations: how many relations of the endpoint may exist at once (1 to 3).
+        max_relations: how many relations of the endpoint may exist at once (1 to
+            `MAX_RELATIONS`); fewer only to steer around a known defect.
+        steers_around: the known defects that this variant's steering (`listed_departures`
+            False, `max_relations` below the most) avoids; required exactly when it steers.
         known_defects: the known defects this variant reaches (keys of the library's
             `KNOWN_DEFECTS`); such a variant runs only in `make fuzz`, where it shows the
             minimal example of each, and is not held to the minimum count of databags.
         reads_remote_data: False for a role that only watches units come and go; it gets a
             quarter of the examples and no minimum count of databags.
+        answers_as: which relation the queries answer for the endpoint as, given what the
+            start events announced so far (start event name -> relation id -> payload), or
+            None; by default each state's oldest relation. A role whose read keeps one
+            relation's values together (etcd: its connection string and credentials) says
+            which relation that is.
     """
 
     name: str
@@ -119,9 +138,16 @@ class RemoteDataTarget:
     databags: st.SearchStrategy[dict[str, str]]
     secret_queries: frozenset[str] = frozenset()
     listed_departures: bool = True
-    max_relations: int = 3
+    max_relations: int = MAX_RELATIONS
+    steers_around: tuple[str, ...] = ()
     known_defects: tuple[str, ...] = ()
     reads_remote_data: bool = True
+    answers_as: Callable[[Mapping[str, Mapping[int, Any]]], int | None] | None = None
+
+    @property
+    def steers(self) -> bool:
+        """Whether the variant leaves out hook sequences that the machine can make."""
+        return not self.listed_departures or self.max_relations < MAX_RELATIONS
 
     def pair_of(self, event_name: str) -> tuple[EventPair, bool]:
         """The pair an event belongs to, and whether it is the pair's start event."""
@@ -168,6 +194,37 @@ class SetterTarget:
     setters: tuple[Setter, ...]
 
 
+def known_defect_problems(
+    listed: Mapping[str, str], variants: Iterable[RemoteDataTarget | Setter]
+) -> list[str]:
+    """How a library's list of known defects and the variants naming them disagree.
+
+    Every defect a variant reaches or steers around must be listed, every listed defect must
+    be reached by some variant (so that `make fuzz` shows it, and its entry goes once it is
+    fixed), and a variant steers exactly when it names what it steers around. Empty when
+    they agree, which an empty list does only if no variant reaches or steers around anything.
+    """
+    problems: list[str] = []
+    reached: set[str] = set()
+    for variant in variants:
+        reached.update(variant.known_defects)
+        named = set(variant.known_defects)
+        if isinstance(variant, RemoteDataTarget):
+            named.update(variant.steers_around)
+            if variant.steers != bool(variant.steers_around):
+                what = "steers without naming" if variant.steers else "does not steer around"
+                problems.append(f"{variant.name} {what} the known defects it steers around")
+        problems += [
+            f"{variant.name} names {defect!r}, which is not listed"
+            for defect in sorted(named - set(listed))
+        ]
+    problems += [
+        f"no variant reaches the listed defect {defect!r}"
+        for defect in sorted(set(listed) - reached)
+    ]
+    return problems
+
+
 # --- The fuzz charm ------------------------------------------------------------------------
 
 DEFER_OPTION = "defer"
@@ -194,6 +251,8 @@ class Recording:
     events: list[Seen] = dataclasses.field(default_factory=list[Seen])
     final: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
     reprs: list[str] = dataclasses.field(default_factory=list[str])
+    library_path: str = ""
+    """The handle path of the library object: its stored state is kept under it."""
 
 
 class FuzzCharm(ops.CharmBase):
@@ -210,6 +269,7 @@ class FuzzCharm(ops.CharmBase):
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.library = self.target.build(self)
+        self.recording.library_path = self.library.handle.path
         if isinstance(self.target, RemoteDataTarget):
             for name in self.target.event_names:
                 framework.observe(getattr(self.library.on, name), self._on_library_event)

@@ -2,9 +2,10 @@
 
 `remote_data_test(target)` builds a hypothesis state machine for one role. Its rules are
 the relation hooks Juju runs (created, joined then changed, changed, departed, broken) on up
-to `max_relations` relations (at most 3) with up to 5 remote units each, plus an unrelated
-hook, each with a generated set of library events that the charm defers. Every joined or
-changed unit publishes a generated databag. After every hook the machine checks:
+to `max_relations` relations (at most 3) with up to 5 remote units each, an unrelated hook,
+and a refresh from the reactive charm (below), each with a generated set of library events
+that the charm defers. Every joined or changed unit publishes a generated databag. After
+every hook the machine checks:
 
 - no exception escaped the hook or a query (`UncaughtError`);
 - no secret reached a log record, an exception or a repr (`SecretLeakError`);
@@ -15,6 +16,16 @@ changed unit publishes a generated databag. After every hook the machine checks:
 
 Deferred events that ops re-emits in a later hook carry the payload they had when first
 emitted, by design, so they count neither as announcements nor as repeats.
+
+A refresh from the reactive charm (`juju refresh` to the `ops` charm) leaves the relations
+established, but the unit has no `ops` state yet: the rule removes the library's stored
+state and every deferred event, forgets what the library announced, and runs upgrade-charm.
+The checks above then require the library to announce, in that hook, every state that holds,
+and to end it later like any other.
+
+`read_one_databag(target, databag, tally_as)` runs a single hook, in which one unit publishes
+one databag, with the first two checks, and returns the queries' answers: for properties of
+one databag, such as `test_etcd.py`'s per-field tolerance.
 """
 
 from __future__ import annotations
@@ -58,9 +69,13 @@ class RemoteDataMachine(RuleBasedStateMachine):
 
     target: RemoteDataTarget
     charm: type[FuzzCharm]
+    held_to_minimum: bool
+    """Whether `make fuzz` holds the role to its minimum count of databags, once it runs."""
 
     def __init__(self) -> None:
         super().__init__()
+        if self.held_to_minimum:  # only a role that runs: `make fuzz -k ...` may leave it out
+            TALLY.roles_held_to_minimum.add(self.target.name)
         SECRETS.reset()
         self.ctx = testing.Context(
             self.charm, meta={"name": "fuzz", **self.target.metadata}, config=FUZZ_CONFIG
@@ -71,6 +86,8 @@ class RemoteDataMachine(RuleBasedStateMachine):
         # What the library announced, per state (its start event) and relation: the payload.
         self.announced: dict[str, dict[int, Any]] = {pair.start: {} for pair in self.target.pairs}
         self.steps: list[str] = []
+        # Where the library keeps its stored state; known once a hook has built the charm.
+        self.library_path = ""
 
     # --- Rules: the hooks ------------------------------------------------------------------
 
@@ -155,6 +172,24 @@ class RemoteDataMachine(RuleBasedStateMachine):
         """A hook that has nothing to do with the relation: update-status."""
         self._run(self.ctx.on.update_status(), data, "update-status")
 
+    @rule(data=st.data())
+    def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
+        """`juju refresh` from the reactive charm: the relations stay, no ops state exists.
+
+        The reactive charm kept its own state, which the ops charm cannot read: the library's
+        stored state is empty and no ops event is deferred. Then upgrade-charm runs, in which
+        the library must announce what holds (nothing was announced as far as it can know).
+        """
+        kept = [s for s in self.state.stored_states if not self._owned_by_library(s)]
+        self.state = dataclasses.replace(self.state, stored_states=kept, deferred=[])
+        self.announced = {pair.start: {} for pair in self.target.pairs}
+        self._run(self.ctx.on.upgrade_charm(), data, "refresh from the reactive charm")
+
+    def _owned_by_library(self, stored: testing.StoredState) -> bool:
+        owner = stored.owner_path or ""
+        path = self.library_path
+        return bool(path) and (owner == path or owner.startswith(f"{path}/"))
+
     # --- Running one hook ------------------------------------------------------------------
 
     def _run(self, event: Any, data: st.DataObject, step: str) -> None:
@@ -172,6 +207,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         except testing.errors.UncaughtCharmError as error:
             self._check_secrets(recording, exception_texts(error))
             raise UncaughtError(self._failure(f"{short(error.__cause__)} escaped")) from error
+        self.library_path = recording.library_path
         self._check_secrets(recording, [])
         self._check_events(recording, reemitted)
         self._check_final_answers(recording)
@@ -224,15 +260,26 @@ class RemoteDataMachine(RuleBasedStateMachine):
                 )
             if pair.current is None or not announced:
                 continue
-            oldest = announced[min(announced)]
+            answering, which = self._answering_relation(announced)
             current = recording.final[f"current {pair.start}"]
-            if current != oldest:
+            if current != announced[answering]:
                 raise EventQueryDisagreementError(
                     self._failure(
                         f"the queries answer {short(current)} for {pair.start}, but relation "
-                        f"{min(announced)} (the oldest) announced {short(oldest)}"
+                        f"{answering} ({which}) announced {short(announced[answering])}"
                     )
                 )
+
+    def _answering_relation(self, announced: dict[int, Any]) -> tuple[int, str]:
+        """The relation whose payload the queries must answer, and why it is that one."""
+        if self.target.answers_as is None:
+            return min(announced), "the oldest"
+        chosen = self.target.answers_as(self.announced)
+        if chosen not in announced:
+            raise EventQueryDisagreementError(
+                self._failure(f"the endpoint answers as relation {chosen}, not in this state")
+            )
+        return chosen, "the one the endpoint answers as"
 
     def _failure(self, what: str) -> str:
         return f"{self.target.name}: {what}\nhooks so far:\n  " + "\n  ".join(self.steps)
@@ -291,6 +338,41 @@ def _framework_counter_kept() -> Iterator[None]:
         yield
 
 
+def read_one_databag(
+    target: RemoteDataTarget, databag: dict[str, str], tally_as: str
+) -> dict[str, Any]:
+    """The queries' answers at the end of relation-changed, for one unit publishing `databag`.
+
+    The unit has just joined a new relation, the only one; nothing is deferred. The databag
+    counts in the tally under `tally_as`. Raises `UncaughtError` when an exception escaped the
+    hook or a query, `SecretLeakError` when a secret reached a log or a repr.
+    """
+    TALLY.databags_by_role[tally_as] += 1
+    charm = fuzz_charm(target)
+    ctx = testing.Context(charm, meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG)
+    relation = testing.Relation(target.endpoint, remote_units_data={0: databag})
+    state = testing.State(relations=[relation], config={DEFER_OPTION: ""})
+    recording = charm.recording = Recording()
+    where = f"{target.name}: relation-changed of a unit publishing {short(databag)}"
+    try:
+        with _framework_counter_kept():
+            ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    except testing.errors.UncaughtCharmError as error:
+        texts = [line.message for line in ctx.juju_log] + recording.reprs
+        leaked = SECRETS.leaks(texts + exception_texts(error))
+        if leaked:
+            raise SecretLeakError(
+                f"{where}: secret tokens {leaked} reached a log or the error"
+            ) from error
+        raise UncaughtError(f"{where}: {short(error.__cause__)} escaped") from error
+    leaked = SECRETS.leaks([line.message for line in ctx.juju_log] + recording.reprs)
+    if leaked:
+        raise SecretLeakError(f"{where}: secret tokens {leaked} reached a log or a repr")
+    if not recording.final:
+        raise EventQueryDisagreementError(f"{where}: collect-status did not run")
+    return recording.final
+
+
 def _deferrals(event_names: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]]:
     """Mostly nothing deferred; sometimes a few of the role's events."""
     return st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(event_names)))
@@ -302,13 +384,16 @@ def remote_data_test(target: RemoteDataTarget) -> type[unittest.TestCase]:
     A variant that reaches known defects is skipped unless the profile explores them.
     """
     name = f"RemoteData_{target.name.replace('-', '_')}"
-    machine = type(name, (RemoteDataMachine,), {"target": target, "charm": fuzz_charm(target)})
+    held = target.reads_remote_data and not target.known_defects
+    machine = type(
+        name,
+        (RemoteDataMachine,),
+        {"target": target, "charm": fuzz_charm(target), "held_to_minimum": held},
+    )
     test_case = machine.TestCase
     if not target.reads_remote_data:
         # settings() starts from the loaded profile.
         test_case.settings = settings(max_examples=max(settings().max_examples // 4, 10))
-    elif not target.known_defects:
-        TALLY.roles_held_to_minimum.add(target.name)
     if not target.known_defects:
         return test_case
     reason = f"reaches known defects {', '.join(target.known_defects)}; `make fuzz` runs it"

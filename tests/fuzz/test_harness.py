@@ -1,13 +1,16 @@
 """The fuzz properties can fail: each broken invariant, planted in a made-up library, is found.
 
 `FakeRequires` is the smallest role the remote-data machine can drive: its state "started"
-holds while some remote unit of a relation publishes `port`. Its `flaw` plants one defect of
+holds while some remote unit of a relation publishes `port`, and it reconciles on
+upgrade-charm, as a refresh from the reactive charm needs. Its `flaw` plants one defect of
 each kind the properties look for; without a flaw it passes. `FakeProvides.set_port` does the
-same for the setter property.
+same for the setter property. `known_defect_problems` is checked on made-up variants, since a
+library with no known defect exercises only its agreeing case.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -26,6 +29,7 @@ from tests.fuzz.harness import (
     SetterMisbehavedError,
     SetterTarget,
     UncaughtError,
+    known_defect_problems,
 )
 from tests.fuzz.hostile import databags, secret_pems
 from tests.fuzz.remote_data import remote_data_test
@@ -71,6 +75,8 @@ class FakeRequires(ops.Object):
             events.relation_broken,
         ):
             self.framework.observe(event, self._on_relation_event)
+        if flaw != "blind-after-refresh":
+            self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
 
     def is_started(self) -> bool:
         if self.flaw == "disagree":
@@ -80,18 +86,23 @@ class FakeRequires(ops.Object):
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
         units = set() if isinstance(event, ops.RelationBrokenEvent) else event.relation.units
+        self._reconcile(event.relation, units)
+
+    def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
+        for relation in self.model.relations["fake"]:
+            self._reconcile(relation, relation.units)
+
+    def _reconcile(self, relation: ops.Relation, units: set[ops.Unit]) -> None:
         for unit in units:
-            self._plant(event.relation.data[unit])
-        started = self._has_port(event.relation, units)
-        was_started = event.relation.id in self._stored.started
+            self._plant(relation.data[unit])
+        started = self._has_port(relation, units)
+        was_started = relation.id in self._stored.started
         if started and (self.flaw == "repeat" or not was_started):
-            self._stored.started = sorted({*self._stored.started, event.relation.id})
-            self.on.started.emit(event.relation)
+            self._stored.started = sorted({*self._stored.started, relation.id})
+            self.on.started.emit(relation)
         elif was_started and not started:
-            self._stored.started = [
-                id_ for id_ in self._stored.started if id_ != event.relation.id
-            ]
-            self.on.ended.emit(event.relation)
+            self._stored.started = [id_ for id_ in self._stored.started if id_ != relation.id]
+            self.on.ended.emit(relation)
 
     def _plant(self, databag: ops.RelationDataContent) -> None:
         if self.flaw == "crash" and "boom" in databag:
@@ -134,6 +145,8 @@ def test_a_correct_role_passes():
         ("leak", SecretLeakError),
         ("repeat", RepeatedEventError),
         ("disagree", EventQueryDisagreementError),
+        # After a refresh from the reactive charm, what holds is never announced.
+        ("blind-after-refresh", EventQueryDisagreementError),
     ],
 )
 def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
@@ -206,3 +219,60 @@ def test_a_correct_setter_passes():
 def test_each_planted_defect_of_a_setter_is_found(flaw: str, finding: type[Exception]):
     with pytest.raises(finding):
         check_setter(flaw)
+
+
+# --- Known defects -------------------------------------------------------------------------
+
+
+def variant(name: str, **fields: Any) -> RemoteDataTarget:
+    """A remote-data variant that steers around nothing unless `fields` say so."""
+    return dataclasses.replace(fake_target(""), **{"listed_departures": True, **fields}, name=name)
+
+
+SETTER = fake_setter_target("").setters[0]
+
+
+def test_known_defects_agree_when_each_listed_one_is_reached_and_steering_is_named():
+    listed = {"slow": "is slow", "merged": "merges relations"}
+    variants = [
+        variant("steering", max_relations=1, steers_around=("merged",)),
+        variant("reaching", known_defects=("merged",)),
+        dataclasses.replace(SETTER, known_defects=("slow",)),
+    ]
+    assert known_defect_problems(listed, variants) == []
+    assert known_defect_problems({}, [variant("plain"), SETTER]) == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "variants", "problem"),
+    [
+        ({"slow": ""}, [variant("plain"), SETTER], "no variant reaches the listed defect 'slow'"),
+        (
+            {"slow": ""},
+            [variant("steering", max_relations=1, steers_around=("slow",))],
+            "no variant reaches the listed defect 'slow'",
+        ),
+        ({}, [variant("v", known_defects=("slow",))], "v names 'slow', which is not listed"),
+        ({}, [dataclasses.replace(SETTER, known_defects=("slow",))], "set_port names 'slow'"),
+        ({}, [variant("v", max_relations=1)], "v steers without naming"),
+        ({}, [variant("v", listed_departures=False)], "v steers without naming"),
+        (
+            {"slow": ""},
+            [variant("v", steers_around=("slow",)), variant("r", known_defects=("slow",))],
+            "v does not steer around",
+        ),
+        (
+            {"slow": ""},
+            [
+                variant("v", max_relations=2, steers_around=("gone",)),
+                variant("r", known_defects=("slow",)),
+            ],
+            "v names 'gone', which is not listed",
+        ),
+    ],
+)
+def test_each_disagreement_of_known_defects_and_variants_is_found(
+    listed: dict[str, str], variants: list[RemoteDataTarget | Setter], problem: str
+):
+    problems = known_defect_problems(listed, variants)
+    assert any(problem in found for found in problems), problems
