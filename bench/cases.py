@@ -25,7 +25,8 @@ class BenchCase:
             and for finding the pydantic models whose validations are counted.
         meta: the charm metadata (`metadata.yaml` content) shared by both charms.
         library_charm: a charm that uses the library and, in its own relation-changed
-            handler, asks every query of its role once, as a holistic charm would.
+            handler, reconciles holistically as a charm written like the library's docstring
+            example would: the queries that example makes, each once.
         floor_charm: a hand-written charm with no library and no pydantic that reads the same
             keys and picks what the legacy reactive layer would: the least a charm can pay.
         relation: builds the relation the hooks run on, with this many remote units numbered

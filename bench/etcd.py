@@ -8,35 +8,23 @@ same questions the way the legacy reactive layer did.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 import ops
 from ops import testing
 
 from bench.cases import BenchCase
-from charms.etcd.v0.etcd import EtcdProvides, EtcdRequires
+from charms.etcd.v0.etcd import EtcdOffer, EtcdProvides, EtcdRequires, credentials_for_testing
 
 MODULE = "charms.etcd.v0.etcd"
 
 # --- Remote data ---------------------------------------------------------------------------
 
-
-def fake_pem(label: str, seed: str, size: int) -> str:
-    """PEM-shaped text with `size` bytes of made-up body: the library checks only the shape."""
-    body = base64.b64encode(hashlib.shake_256(seed.encode()).digest(size)).decode()
-    lines = [body[start : start + 64] for start in range(0, len(body), 64)]
-    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
-
-
-# Sized like the real thing (an RSA-2048 key, certificates of about 1.2 kB), because the
-# library's PEM checks cost time in proportion to the text.
+# The library's test credentials are sized like the real thing (an RSA-2048 key of about
+# 1.2 kB, certificates of about 0.9 kB, before base64), which matters because the library's
+# PEM checks cost time in proportion to the text.
 LEGACY_ETCD_DATA = {
     "connection_string": "https://10.0.0.5:2379,https://10.0.0.6:2379,https://10.0.0.7:2379",
     "version": "3.5.16",
-    "client_key": fake_pem("PRIVATE KEY", "bench etcd client key", 1216),
-    "client_cert": fake_pem("CERTIFICATE", "bench etcd client certificate", 900),
-    "client_ca": fake_pem("CERTIFICATE", "bench etcd certificate authority", 900),
+    **credentials_for_testing("bench").model_dump(),
 }
 """What a legacy etcd unit that published everything holds in its unit databag."""
 
@@ -72,7 +60,12 @@ def client_relation(units: int) -> testing.Relation:
 
 
 class EtcdClientCharm(ops.CharmBase):
-    """An etcd client that uses `EtcdRequires` and asks every requirer query once per change."""
+    """An etcd client that uses `EtcdRequires` as the library's docstring example does.
+
+    On every change it reconciles holistically from one typed read of what the endpoint
+    offers, asks whether etcd is there at all, and lists data problems only when etcd is not
+    available, because listing them reads every unit's databag.
+    """
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
@@ -80,17 +73,14 @@ class EtcdClientCharm(ops.CharmBase):
         framework.observe(self.on["etcd"].relation_changed, self._on_etcd_changed)
 
     def _on_etcd_changed(self, _: ops.RelationChangedEvent) -> None:
-        # A holistic charm recomputes everything it needs from the queries on every change; the
-        # answers are kept, as a charm would use them.
-        self.answers = (
-            self.etcd.is_connected(),
-            self.etcd.is_available(),
-            self.etcd.is_tls_available(),
-            self.etcd.get_connection_string(),
-            self.etcd.get_version(),
-            self.etcd.get_client_credentials(),
-            self.etcd.malformed_units(),
-        )
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        # The answers are kept, as a charm would use them.
+        offer: EtcdOffer = self.etcd.read()
+        connected = self.etcd.is_connected()
+        problems = self.etcd.malformed_units() if offer.cluster is None else []
+        self.answers = (offer, connected, problems)
 
 
 class EtcdClientFloorCharm(ops.CharmBase):

@@ -71,10 +71,13 @@ METHOD = {
         "own relation (ops reads JUJU_REMOTE_APP), juju-log once per log chunk"
     ),
     "validations": (
-        f"ops.Relation.load calls per remote unit in one steady-state relation-changed with "
-        f"{VALIDATION_UNITS} units (max and mean over units), and validations of the "
-        "library module's pydantic models (constructor, model_validate, model_validate_json); "
-        "the same in update-status"
+        f"in one steady-state relation-changed with {VALIDATION_UNITS} units: relation-get "
+        "calls per remote unit databag, counted on scenario's _MockModelBackend.relation_get "
+        "(max and mean over units; ops fetches a databag once per hook, however the library "
+        "reads it), the number of remote databags read, and validations of the library "
+        "module's pydantic models (constructor, model_validate, model_validate_json; not "
+        "model_construct), whatever started them, divided by the databags read; the same "
+        "reads (of any databag) and validations in update-status"
     ),
 }
 """How each figure is obtained, in words, for the JSON report."""
@@ -248,22 +251,23 @@ def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
 
 
 def measure_validations(case: BenchCase) -> Validations:
-    """How often the library charm loads and validates each remote databag in one hook."""
+    """How often the library charm reads and validates each remote databag in one hook."""
     steady = SteadyCharm.settle(case.library_charm, case, VALIDATION_UNITS)
     with counting_validations(case.module) as changed:
         steady.relation_changed()
     with counting_validations(case.module) as unrelated:
         steady.update_status()
     per_unit = [
-        changed.loads[steady.relation.id, f"{steady.relation.remote_app_name}/{number}"]
+        changed.reads[steady.relation.id, f"{steady.relation.remote_app_name}/{number}"]
         for number in steady.relation.remote_units_data
     ]
     return Validations(
         units=VALIDATION_UNITS,
-        per_unit_max=max(per_unit),
-        per_unit_mean=float(statistics.mean(per_unit)),
+        reads_per_unit_max=max(per_unit),
+        reads_per_unit_mean=float(statistics.mean(per_unit)),
+        databags_read=sum(1 for reads in per_unit if reads),
         model_validations=changed.model_validations,
-        update_status_loads=unrelated.loads.total(),
+        update_status_reads=unrelated.reads.total(),
         update_status_model_validations=unrelated.model_validations,
     )
 

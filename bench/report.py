@@ -115,11 +115,14 @@ def _validation_lines(result: CaseResult) -> str:
     found = result.validations
     return "\n".join(
         [
-            f"validations in relation-changed, N={found.units}: each remote databag loaded "
-            f"at most {found.per_unit_max} times (mean {found.per_unit_mean:.1f}),",
-            f"  {found.model_validations} validations of the library's models in all; "
-            f"in update-status {found.update_status_loads} loads, "
-            f"{found.update_status_model_validations} validations",
+            f"databags in relation-changed, N={found.units}: {found.databags_read} of "
+            f"{found.units} remote databags read, each at most {found.reads_per_unit_max} "
+            f"{'time' if found.reads_per_unit_max == 1 else 'times'} (relation-get; mean "
+            f"{found.reads_per_unit_mean:.1f} over all units),",
+            f"  {found.model_validations} validations of the library's models in all "
+            f"({found.per_databag_read:.1f} per databag read); in update-status "
+            f"{found.update_status_reads} reads, {found.update_status_model_validations} "
+            "validations",
         ]
     )
 
@@ -218,11 +221,13 @@ def _case_json(result: CaseResult) -> dict[str, Any]:
         },
         "calls": result.calls,
         "floor_calls": result.floor_calls,
-        "validations_per_unit_per_hook": validations.per_unit_max,
-        "validations_per_unit_per_hook_mean": validations.per_unit_mean,
+        "databag_reads_per_unit_per_hook": validations.reads_per_unit_max,
+        "databag_reads_per_unit_per_hook_mean": validations.reads_per_unit_mean,
+        "databags_read_per_hook": validations.databags_read,
         "validations_units": validations.units,
         "model_validations_per_hook": validations.model_validations,
-        "update_status_loads": validations.update_status_loads,
+        "model_validations_per_databag_read": round(validations.per_databag_read, 2),
+        "update_status_databag_reads": validations.update_status_reads,
         "update_status_model_validations": validations.update_status_model_validations,
         "targets": [dataclasses.asdict(check) for check in check_targets(result)],
     }

@@ -127,24 +127,38 @@ class Growth:
 
 @dataclasses.dataclass(frozen=True)
 class Validations:
-    """How often remote databags were loaded and validated in one hook.
+    """How often remote databags were read and validated in one hook.
 
     Attributes:
         units: remote units on the relation.
-        per_unit_max: `Relation.load` calls for the most-read remote unit in relation-changed.
-        per_unit_mean: the same, averaged over all remote units (unread ones count 0).
+        reads_per_unit_max: `relation-get` calls for the most-read remote unit databag in
+            relation-changed.
+        reads_per_unit_mean: the same, averaged over all remote units (unread ones count 0).
+        databags_read: remote unit databags read at least once in relation-changed.
         model_validations: validations of the library's pydantic models in relation-changed,
-            loads included.
-        update_status_loads: `Relation.load` calls in update-status.
+            whatever started them.
+        update_status_reads: `relation-get` calls, of any databag, in update-status.
         update_status_model_validations: model validations in update-status.
     """
 
     units: int
-    per_unit_max: int
-    per_unit_mean: float
+    reads_per_unit_max: int
+    reads_per_unit_mean: float
+    databags_read: int
     model_validations: int
-    update_status_loads: int
+    update_status_reads: int
     update_status_model_validations: int
+
+    @property
+    def per_databag_read(self) -> float:
+        """Model validations per remote databag read: an average over the databags read.
+
+        Validations are not attributed to a databag, so any the library makes beyond the
+        databags (an event's payload) count against them; none is made in a steady state.
+        """
+        if not self.databags_read:
+            return float(self.model_validations)
+        return self.model_validations / self.databags_read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,7 +172,7 @@ class CaseResult:
         calls: hook tools run by the library charm, per hook (see `relation_changed_key` and
             `UPDATE_STATUS`), by tool name.
         floor_calls: the same for the floor charm.
-        validations: the library charm's databag loads and validations.
+        validations: the library charm's databag reads and validations.
     """
 
     case: BenchCase

@@ -4,11 +4,15 @@
 
 Two counts, both while the context is open:
 
-- loads: calls of `ops.Relation.load`, per relation and databag (unit or application); the
-  libraries read every databag through it, so each load is a read and a validation.
+- reads: `relation-get` calls per relation and databag (unit or application), counted on the
+  backend ops.testing answers them from. However a library gets at a databag's content
+  (`relation.data[unit]`, `Relation.load`, ...), ops fetches it with one `relation-get` and
+  keeps it for the rest of the hook, so this counts the reads that cost a hook tool whatever
+  the reading path, and a library that fetched a databag again would show.
 - model validations: every validation of a pydantic model defined in the library module,
   through `Model(...)`, `model_validate` or `model_validate_json`, whatever started it
-  (loads included, and the models a library builds from values already validated).
+  (databag reads, event payloads, the charm's own input). `model_construct`, which skips
+  validation, is not one.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-import ops
 import pydantic
+from scenario.mocking import _MockModelBackend
 
 from bench.patching import patched_attributes
 
@@ -34,23 +38,23 @@ _VALIDATING_CLASS_METHODS = ("model_validate", "model_validate_json")
 
 @dataclasses.dataclass
 class ValidationCounts:
-    """What was loaded and validated while counting.
+    """What was read and validated while counting.
 
     Attributes:
-        loads: `Relation.load` calls per (relation id, unit or application name).
+        reads: `relation-get` calls per (relation id, unit or application name).
         model_validations: validations of the library module's pydantic models.
     """
 
-    loads: Counter[tuple[int, str]] = dataclasses.field(default_factory=Counter)
+    reads: Counter[tuple[int, str]] = dataclasses.field(default_factory=Counter)
     model_validations: int = 0
 
 
 @contextlib.contextmanager
 def counting_validations(module_name: str) -> Iterator[ValidationCounts]:
-    """Count databag loads, and validations of the pydantic models of `module_name`."""
+    """Count databag reads, and validations of the pydantic models of `module_name`."""
     counts = ValidationCounts()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_counting_loads(counts))
+        stack.enter_context(_counting_reads(counts))
         for model, replacements in _counting_model_validations(
             library_models(importlib.import_module(module_name)), counts
         ).items():
@@ -69,21 +73,23 @@ def library_models(module: ModuleType) -> list[type[pydantic.BaseModel]]:
     ]
 
 
-def _counting_loads(counts: ValidationCounts) -> contextlib.AbstractContextManager[None]:
-    original = ops.Relation.load
+def _counting_reads(counts: ValidationCounts) -> contextlib.AbstractContextManager[None]:
+    """Count each `relation-get` by the databag it fetches: `member_name` names its owner."""
+    original = _MockModelBackend.relation_get
 
     @functools.wraps(original)
-    def load(
-        relation: ops.Relation,
-        cls: type[Any],
-        src: ops.Unit | ops.Application,
+    def relation_get(
+        backend: _MockModelBackend,
+        relation_id: int,
+        member_name: str,
+        is_app: bool,
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        counts.loads[relation.id, src.name] += 1
-        return original(relation, cls, src, *args, **kwargs)
+        counts.reads[relation_id, member_name] += 1
+        return original(backend, relation_id, member_name, is_app, *args, **kwargs)
 
-    return patched_attributes(ops.Relation, {"load": load})
+    return patched_attributes(_MockModelBackend, {"relation_get": relation_get})
 
 
 def _counting_model_validations(

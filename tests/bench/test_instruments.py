@@ -97,7 +97,23 @@ def test_every_log_record_is_a_juju_log_call():
     assert chatty["juju-log"] - quiet["juju-log"] == 5
 
 
-def test_loads_and_validations_are_counted_per_databag():
+def test_a_databag_read_directly_is_one_read_and_each_validation_counts():
+    def validate_two_units_twice(_: ops.CharmBase, relation: ops.Relation) -> None:
+        for _attempt in range(2):
+            for unit in sorted_units(relation)[:2]:
+                Probe.model_validate(dict(relation.data[unit]))
+        # Not a validation: model_construct skips it.
+        Probe.model_construct(key="trusted")
+
+    with counting_validations(__name__) as counted:
+        run_changed(validate_two_units_twice)
+
+    relation_id = counted_relation_id(counted.reads)
+    assert dict(counted.reads) == {(relation_id, "remote/0"): 1, (relation_id, "remote/1"): 1}
+    assert counted.model_validations == 4
+
+
+def test_a_databag_loaded_twice_is_one_read_and_two_validations():
     def load_first_unit_twice(_: ops.CharmBase, relation: ops.Relation) -> None:
         first = sorted_units(relation)[0]
         for _attempt in range(2):
@@ -107,12 +123,12 @@ def test_loads_and_validations_are_counted_per_databag():
     with counting_validations(__name__) as counted:
         run_changed(load_first_unit_twice)
 
-    assert dict(counted.loads) == {(counted_relation_id(counted.loads), "remote/0"): 2}
+    assert dict(counted.reads) == {(counted_relation_id(counted.reads), "remote/0"): 1}
     assert counted.model_validations == 3
 
 
-def counted_relation_id(loads: Any) -> int:
-    (relation_id,) = {relation_id for relation_id, _ in loads}
+def counted_relation_id(reads: Any) -> int:
+    (relation_id,) = {relation_id for relation_id, _ in reads}
     return relation_id
 
 
