@@ -18,10 +18,11 @@ from pathlib import Path
 
 import ops
 
-from charm import CLIENT_CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE, LegacyInterfacesDemoCharm
+from charm import LegacyInterfacesDemoCharm
 from charms.etcd.v0.etcd import EtcdAvailable, credentials_for_testing
 from demo.deployment import Application, Endpoint, HookRun, Integration, Unit, load_charmcraft_yaml
 from demo.story import Stage, Story, expect, expect_fired, expect_status, fired_on
+from etcd_roles import CLIENT_CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE
 
 CONNECTION_STRING = "https://10.20.0.11:2379,https://10.20.0.12:2379"
 ETCD_VERSION = "3.5.16"

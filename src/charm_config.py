@@ -1,0 +1,21 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The demo charm's config options, typed; every interface module reads what it needs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import ops
+
+DEFAULT_CREDENTIALS_DIR = "/var/lib/legacy-interfaces-demo/etcd"
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoConfig:
+    """The charm's config options; `load_config` turns dashes in their names to underscores."""
+
+    etcd_connection_string: str = ""
+    etcd_version: str = ""
+    etcd_tls_secret: ops.Secret | None = None
+    etcd_credentials_dir: str = DEFAULT_CREDENTIALS_DIR
