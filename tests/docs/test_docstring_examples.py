@@ -2,7 +2,8 @@
 
 Libraries are found with `library_paths()`; each python block is one test, `<library>-block-<n>`.
 The harness is generic: what it needs of each library, beyond the library itself, is its entry
-in `FIXTURES` (the legacy data each role publishes). Only its own tests, at the end, use etcd.
+in `FIXTURES` (the legacy data each role publishes). Only its own tests, at the end, use etcd
+or a made-up library.
 
 How a block runs:
 
@@ -14,20 +15,25 @@ How a block runs:
   `/etc/my-app/...`, and must read those constants in methods, not at class creation. After
   the run, each of these paths must exist: examples name the files their handlers write.
 - Each `ops.CharmBase` subclass the block defines is run in its own `ops.testing.Context`.
-  The metadata is the first ```yaml block of the docstring (the charmcraft.yaml snippet of
-  "Getting started"); a separate test checks that it declares the default endpoint of each
-  `*Requires`/`*Provides`/`*Peers` class with the module's `INTERFACE`.
+  Every ```yaml block of the docstring is a charmcraft.yaml snippet, and the metadata of a
+  python block is the nearest one before it (the first one if none is): roles whose default
+  endpoints share a name, which one snippet cannot declare under both `requires:` and
+  `provides:`, each get a snippet above their examples. A separate test checks that the
+  snippets together declare the default endpoint of each `*Requires`/`*Provides`/`*Peers`
+  class, in the section of its role, with the module's `INTERFACE`, and nothing else.
 - A block that defines no charm is a snippet: the body of a method of a minimal charm, run in
   its update-status handler with `self` the charm. For each `self.<name>` the snippet uses
-  that is a role class's default relation name (`self.etcd`, `self.db`), the charm creates
-  that role's object. The snippet sees `ops` and the library's public names without imports.
+  that is the default relation name of a role class whose endpoint the block's charmcraft.yaml
+  snippet declares in that role's section (`self.etcd`, `self.db`), the charm creates that
+  role's object. The snippet sees `ops` and the library's public names without imports.
 
 The hooks, each run from the state the previous one left, the unit being the leader:
 config-changed with no relation; then, for each endpoint whose relation events the charm (or
 the library object it created) observes: relation-created, -joined and -changed, with one
 remote unit (for a peer endpoint, a peer) that publishes `FIXTURES[library].published` for
-the other role; update-status with every relation established; then relation-departed and,
-except for peers, relation-broken. The state holds `FIXTURES[library].secrets` throughout.
+the other role, beside the address keys Juju puts in every databag; update-status with every
+relation established; then relation-departed and, except for peers, relation-broken. The
+state holds `FIXTURES[library].secrets` throughout.
 
 What each run must show, beyond raising nothing:
 
@@ -51,8 +57,9 @@ import dataclasses
 import importlib
 import inspect
 import re
+import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any, cast
@@ -63,7 +70,7 @@ import yaml
 from ops import testing
 
 from charms.etcd.v0.etcd import credentials_for_testing
-from tests.metadata.librecord import full_name, library_paths
+from tests.metadata.librecord import ROOT, full_name, library_paths
 
 # --- What each library exchanges ------------------------------------------------------------
 
@@ -100,6 +107,9 @@ FIXTURES: dict[str, Fixture] = {
                 owner="app",
             )
         ],
+    ),
+    "zookeeper": Fixture(
+        published={"provides": {"port": "2181", "rest_port": "9998"}, "requires": {}},
     ),
 }
 
@@ -185,10 +195,22 @@ def examples(path: Path) -> list[Example]:
     return [Example(library_name(path), number, block) for number, block in enumerate(python, 1)]
 
 
-def declared_endpoints(path: Path) -> list[Endpoint]:
-    """The endpoints of the first yaml block: the charmcraft.yaml snippet."""
-    snippet = next((block for block in docstring_blocks(path) if block.language == "yaml"), None)
-    assert snippet is not None, f"{path.name}: the docstring has no charmcraft.yaml snippet"
+def charmcraft_snippets(path: Path) -> list[Block]:
+    """The yaml blocks of the module docstring: each a charmcraft.yaml snippet."""
+    snippets = [block for block in docstring_blocks(path) if block.language == "yaml"]
+    assert snippets, f"{path.name}: the docstring has no charmcraft.yaml snippet"
+    return snippets
+
+
+def metadata_of(block: Block) -> Block:
+    """The charmcraft.yaml snippet a block runs with: the nearest before it, else the first."""
+    snippets = charmcraft_snippets(block.path)
+    before = [snippet for snippet in snippets if snippet.line < block.line]
+    return before[-1] if before else snippets[0]
+
+
+def declared_endpoints(snippet: Block) -> list[Endpoint]:
+    """The endpoints a charmcraft.yaml snippet declares."""
     sections: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(snippet.source)
     return [
         Endpoint(name, role, spec["interface"])
@@ -198,7 +220,9 @@ def declared_endpoints(path: Path) -> list[Endpoint]:
 
 
 def load_library(path: Path) -> ModuleType:
-    return importlib.import_module(full_name(path))
+    # Outside lib/, a made-up library of the harness's own tests: a top-level module.
+    name = full_name(path) if path.is_relative_to(ROOT / "lib") else path.stem
+    return importlib.import_module(name)
 
 
 def roles(library: ModuleType) -> list[Role]:
@@ -282,7 +306,15 @@ def snippet_charm(block: Block, library: ModuleType) -> type[ops.CharmBase]:
         and isinstance(node.value, ast.Name)
         and node.value.id == "self"
     }
-    wanted = [role for role in roles(library) if role.endpoint in attributes]
+    # Two roles may default to one name: the block's charmcraft.yaml snippet says which it is.
+    declared = {
+        (endpoint.name, endpoint.role) for endpoint in declared_endpoints(metadata_of(block))
+    }
+    wanted = [
+        role
+        for role in roles(library)
+        if role.endpoint in attributes and (role.endpoint, role.section) in declared
+    ]
 
     class SnippetCharm(ops.CharmBase):
         def __init__(self, framework: ops.Framework):
@@ -354,7 +386,9 @@ class ObserveSpy:
 # --- Driving the hooks ------------------------------------------------------------------------
 
 # The keys ops.testing (like Juju) puts in every unit databag: the charm did not write them.
-JUJU_KEYS = frozenset(testing.Relation("any").local_unit_data)
+JUJU_DEFAULTS = dict(testing.Relation("any").local_unit_data)
+"""What Juju itself puts in every unit databag: addresses, which some interfaces read."""
+JUJU_KEYS = frozenset(JUJU_DEFAULTS)
 
 
 class Session:
@@ -400,7 +434,7 @@ def remote_unit(endpoint: Endpoint) -> int:
 def with_remote_data(
     relation: testing.RelationBase, units: Mapping[int, Mapping[str, str]]
 ) -> testing.RelationBase:
-    databags = {unit: dict(data) for unit, data in units.items()}
+    databags = {unit: {**JUJU_DEFAULTS, **data} for unit, data in units.items()}
     if isinstance(relation, testing.PeerRelation):
         return dataclasses.replace(relation, peers_data=databags)
     return dataclasses.replace(relation, remote_units_data=databags)
@@ -444,11 +478,11 @@ class Run:
     """The charm's own unit databag on each endpoint it used, with every relation established."""
 
 
-def run_hooks(charm: type[ops.CharmBase], path: Path, spy: ObserveSpy) -> Run:
-    """Run the hooks the module docstring describes, on one unit of the charm."""
-    endpoints = declared_endpoints(path)
-    fixture = fixture_of(path)
-    meta = {"name": f"{library_name(path)}-example", **endpoint_sections(endpoints)}
+def run_hooks(charm: type[ops.CharmBase], block: Block, spy: ObserveSpy) -> Run:
+    """Run the hooks the module docstring describes, on one unit of the block's charm."""
+    endpoints = declared_endpoints(metadata_of(block))
+    fixture = fixture_of(block.path)
+    meta = {"name": f"{library_name(block.path)}-example", **endpoint_sections(endpoints)}
     ctx = testing.Context(charm, meta=meta, capture_framework_events=True)
     session = Session(ctx, testing.State(leader=True, secrets=list(fixture.secrets)))
 
@@ -491,13 +525,13 @@ def differences(databag: Mapping[str, str], expected: Mapping[str, str]) -> list
     ]
 
 
-def check_charm(charm: type[ops.CharmBase], path: Path, spy: ObserveSpy) -> None:
-    run = run_hooks(charm, path, spy)
+def check_charm(charm: type[ops.CharmBase], block: Block, spy: ObserveSpy) -> None:
+    run = run_hooks(charm, block, spy)
 
     assert spy.charm_handlers(), f"{charm.__name__} observes nothing, so none of it ran"
     never = handlers_that_never_ran(spy, run.emitted)
     assert not never, f"no hook of the harness emits the events of {', '.join(never)}"
-    fixture = fixture_of(path)
+    fixture = fixture_of(block.path)
     wrong = [
         f"{endpoint.name}: {problem}"
         for endpoint, databag in run.published.items()
@@ -510,13 +544,13 @@ def run_example(block: Block, workload_root: Path, monkeypatch: pytest.MonkeyPat
     """Run the block's charms, or the snippet in a minimal charm, and check each run."""
     if not defines_a_charm(block):
         snippet = snippet_charm(block, load_library(block.path))
-        check_charm(snippet, block.path, ObserveSpy(monkeypatch))
+        check_charm(snippet, block, ObserveSpy(monkeypatch))
         return
     namespace = run_module_block(block, workload_root)
     charms = charm_classes(namespace)
     assert charms, "the block's CharmBase classes do not derive from ops.CharmBase"
     for charm in charms:
-        check_charm(charm, block.path, ObserveSpy(monkeypatch))
+        check_charm(charm, block, ObserveSpy(monkeypatch))
     unwritten = [path for path in workload_paths(namespace, workload_root) if not path.exists()]
     assert not unwritten, f"the example names paths that its handlers never wrote: {unwritten}"
 
@@ -531,14 +565,24 @@ def test_docstring_example_runs(
     run_example(example.block, tmp_path, monkeypatch)
 
 
-@pytest.mark.parametrize("path", LIBRARIES.values(), ids=LIBRARIES.keys())
-def test_charmcraft_snippet_declares_the_default_endpoint_of_each_role(path: Path) -> None:
+def check_declared_endpoints(path: Path) -> None:
+    """The snippets, together, declare the default endpoint of each role, and nothing else."""
     library = load_library(path)
     expected = {
         Endpoint(role.endpoint, role.section, library.INTERFACE) for role in roles(library)
     }
     assert expected, "the library defines no *Requires, *Provides or *Peers class"
-    assert set(declared_endpoints(path)) == expected
+    declared = {
+        endpoint
+        for snippet in charmcraft_snippets(path)
+        for endpoint in declared_endpoints(snippet)
+    }
+    assert declared == expected
+
+
+@pytest.mark.parametrize("path", LIBRARIES.values(), ids=LIBRARIES.keys())
+def test_charmcraft_snippets_declare_the_default_endpoint_of_each_role(path: Path) -> None:
+    check_declared_endpoints(path)
 
 
 # --- The harness itself, on made-up blocks for the reference library ------------------------
@@ -596,3 +640,179 @@ def test_a_provider_example_that_publishes_part_of_the_data_fails(
     """)
     with pytest.raises(AssertionError, match="db: client_key is missing"):
         run_example(block, tmp_path, monkeypatch)
+
+
+# --- The harness itself, on a made-up library whose two roles default to one endpoint name ---
+
+# Each role class refuses an endpoint that the metadata does not declare in its role's section,
+# as the real libraries do: an example run with the other role's snippet fails.
+TWIN_LIBRARY = '''"""A made-up library: `TwinRequires` and `TwinProvides` both default to `kv`.
+
+A snippet before the first charmcraft.yaml snippet runs with the first one:
+
+```python
+assert isinstance(self.kv, TwinRequires)
+```
+
+```yaml
+requires:
+  kv:
+    interface: twin
+```
+
+```python
+import ops
+
+from twin_library import TwinRequires
+
+
+class RequirerCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.kv = TwinRequires(self)
+        framework.observe(self.on["kv"].relation_changed, self._on_kv_changed)
+
+    def _on_kv_changed(self, event: ops.RelationChangedEvent):
+        assert self.kv.hosts() == "10.0.0.7:2181"
+```
+
+```python
+assert isinstance(self.kv, TwinRequires)
+assert self.kv.hosts() == "10.0.0.7:2181"
+```
+
+```yaml
+provides:
+  kv:
+    interface: twin
+```
+
+```python
+import ops
+
+from twin_library import TwinProvides
+
+
+class ProviderCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.kv = TwinProvides(self)
+        framework.observe(self.on["kv"].relation_joined, self._on_kv_joined)
+
+    def _on_kv_joined(self, event: ops.RelationJoinedEvent):
+        self.kv.publish("10.0.0.7:2181")
+```
+
+```python
+assert isinstance(self.kv, TwinProvides)
+self.kv.publish("10.0.0.7:2181")
+```
+"""
+
+import ops
+
+INTERFACE = "twin"
+
+
+def _check_endpoint(charm, relation_name, role):
+    endpoint = charm.meta.relations.get(relation_name)
+    if endpoint is None or endpoint.role != role or endpoint.interface_name != INTERFACE:
+        raise ValueError(f"{relation_name!r} is not a {role.name} endpoint of {INTERFACE!r}")
+
+
+class TwinRequires(ops.Object):
+    def __init__(self, charm, relation_name="kv"):
+        super().__init__(charm, relation_name)
+        _check_endpoint(charm, relation_name, ops.RelationRole.requires)
+        self.relation_name = relation_name
+        charm.framework.observe(charm.on[relation_name].relation_changed, self._on_changed)
+
+    def _on_changed(self, event):
+        pass  # a real library would emit an event of its own
+
+    def hosts(self):
+        relation = self.model.get_relation(self.relation_name)
+        units = sorted(relation.units, key=lambda unit: unit.name) if relation else []
+        return relation.data[units[0]].get("hosts") if units else None
+
+
+class TwinProvides(ops.Object):
+    def __init__(self, charm, relation_name="kv"):
+        super().__init__(charm, relation_name)
+        _check_endpoint(charm, relation_name, ops.RelationRole.provides)
+        self.relation_name = relation_name
+        charm.framework.observe(charm.on[relation_name].relation_joined, self._on_joined)
+
+    def _on_joined(self, event):
+        pass  # a real library would emit an event of its own
+
+    def publish(self, hosts):
+        for relation in self.model.relations[self.relation_name]:
+            relation.data[self.model.unit]["hosts"] = hosts
+'''
+TWIN_FIXTURE = Fixture(published={"provides": {"hosts": "10.0.0.7:2181"}, "requires": {}})
+
+
+@pytest.fixture
+def twin_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The made-up library's file, importable as `twin_library`, with its FIXTURES entry."""
+    path = tmp_path / "library" / "twin_library.py"
+    path.parent.mkdir()
+    path.write_text(TWIN_LIBRARY, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setitem(FIXTURES, library_name(path), TWIN_FIXTURE)
+    yield path
+    sys.modules.pop(path.stem, None)
+
+
+def test_each_python_block_runs_with_the_nearest_charmcraft_snippet_before_it(
+    twin_library: Path,
+) -> None:
+    first, second = charmcraft_snippets(twin_library)
+    metadata = [metadata_of(example.block) for example in examples(twin_library)]
+    # The first snippet is before every block but the first, which has none before it.
+    assert metadata == [first, first, first, second, second]
+    assert [declared_endpoints(snippet) for snippet in (first, second)] == [
+        [Endpoint("kv", "requires", "twin")],
+        [Endpoint("kv", "provides", "twin")],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "role"),
+    [(1, "requires"), (2, "requires"), (3, "requires"), (4, "provides"), (5, "provides")],
+    ids=[
+        "snippet-before-any-yaml",
+        "requirer",
+        "requirer-snippet",
+        "provider",
+        "provider-snippet",
+    ],
+)
+def test_the_examples_of_two_roles_with_one_endpoint_name_run_with_their_own_role(
+    twin_library: Path,
+    number: int,
+    role: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    example = examples(twin_library)[number - 1]
+    # The provider blocks fail with the first snippet: TwinProvides refuses a requires endpoint.
+    assert [endpoint.role for endpoint in declared_endpoints(metadata_of(example.block))] == [role]
+    run_example(example.block, tmp_path / "workload", monkeypatch)
+
+
+def test_the_charmcraft_snippets_together_declare_the_endpoints_of_both_roles(
+    twin_library: Path,
+) -> None:
+    check_declared_endpoints(twin_library)
+
+
+def test_charmcraft_snippets_missing_a_role_fail(twin_library: Path) -> None:
+    # Without its second snippet, nothing declares TwinProvides's endpoint.
+    second = charmcraft_snippets(twin_library)[1]
+    text = twin_library.read_text(encoding="utf-8")
+    twin_library.write_text(text.replace(f"```yaml\n{second.source}```", ""), encoding="utf-8")
+    assert len(charmcraft_snippets(twin_library)) == 1
+    with pytest.raises(AssertionError):
+        check_declared_endpoints(twin_library)
