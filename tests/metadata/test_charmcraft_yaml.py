@@ -13,9 +13,16 @@ from charmcraft.parts import setup_parts
 from tests.metadata.librecord import ROOT, full_name, library_paths
 
 CHARMCRAFT_YAML = ROOT / "charmcraft.yaml"
-# Each library's interface, and the endpoint names its classes default to on each side.
+# Each library's interface, and the demo charm's endpoint on each side: the name the library's
+# class defaults to, unless both sides default to the same name, which one charm cannot
+# declare twice.
 ENDPOINTS = {
     "charms.etcd.v0.etcd": {"interface": "etcd", "requires": "etcd", "provides": "db"},
+    "charms.zookeeper.v0.zookeeper": {
+        "interface": "zookeeper",
+        "requires": "zookeeper",
+        "provides": "zookeeper-server",
+    },
 }
 
 

@@ -1,0 +1,1122 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Wire-compatible `ops` library for the legacy `zookeeper` interface.
+
+An `ops` replacement for the reactive `interface-zookeeper` layer. A charm that uses it
+keeps talking to charms still running the legacy layer, in both directions, byte for byte.
+
+- `ZookeeperRequires` is for zookeeper clients, such as kafka (the legacy requires side).
+- `ZookeeperProvides` is for zookeeper itself (the legacy provides side).
+
+## Getting started
+
+```shell
+charmcraft fetch-lib charms.zookeeper.v0.zookeeper
+```
+
+The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below. Both roles'
+conventional endpoint name is `zookeeper`. A client declares:
+
+```yaml
+requires:
+  zookeeper:
+    interface: zookeeper
+```
+
+## Requirer example
+
+The safe default is one handler that configures from what the relation offers now:
+
+```python
+from pathlib import Path
+
+import ops
+
+from charms.zookeeper.v0.zookeeper import ZookeeperRequires
+
+# Where the workload reads its zookeeper connection string.
+ZOOKEEPER_CONNECT_FILE = Path("/etc/my-app/zookeeper-connect")
+
+
+class ClientCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.zookeeper = ZookeeperRequires(self)
+        for event in (
+            self.on.config_changed,
+            self.zookeeper.on.available,
+            self.zookeeper.on.unavailable,
+        ):
+            framework.observe(event, self._reconcile)
+        framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
+
+    def _reconcile(self, _: ops.EventBase):
+        units = self.zookeeper.read().units
+        if not units:
+            return  # no zookeeper (any more); this workload keeps its last settings
+        ZOOKEEPER_CONNECT_FILE.write_text(",".join(f"{u.host}:{u.port}" for u in units))
+
+    def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
+        if not self.zookeeper.is_available():
+            event.add_status(ops.WaitingStatus("waiting for zookeeper"))
+        event.add_status(ops.ActiveStatus())
+```
+
+The legacy `joining` and `departing` states, dismissed by the charm, are kept as queues:
+a charm that handles them later (in `update-status`, say) lists and dismisses them:
+
+```python
+for unit in self.zookeeper.joining_units():
+    self.unit.status = ops.MaintenanceStatus(f"adding {unit.unit_name}")
+self.zookeeper.dismiss_joining()
+for unit_name in self.zookeeper.departing_units():
+    self.unit.status = ops.MaintenanceStatus(f"removing {unit_name}")
+self.zookeeper.dismiss_departing()
+```
+
+## Provider example
+
+A zookeeper charm declares:
+
+```yaml
+provides:
+  zookeeper:
+    interface: zookeeper
+```
+
+```python
+import ops
+
+from charms.zookeeper.v0.zookeeper import ZookeeperProvides
+
+
+class ZookeeperCharm(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.zookeeper = ZookeeperProvides(self)
+        framework.observe(self.on.config_changed, self._on_config_changed)
+
+    def _on_config_changed(self, event: ops.ConfigChangedEvent):
+        # Written on every relation of the endpoint, and on those that join later.
+        self.zookeeper.send_connection(2181, rest_port=9998)
+```
+
+What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
+relations that join later. `clear_connection()` withdraws it from every relation.
+
+## Events
+
+Each event fires when its state becomes true, or when its payload changes; never twice for
+the same payload. Each has a counterpart for "stopped being true". All are per relation,
+and carry `relation`.
+
+Requirer (`ZookeeperRequires.on`):
+
+- `connected` (`ZookeeperConnected`): the first zookeeper unit joined.
+- `joining` (`ZookeeperJoining`): a zookeeper unit became usable (it sent a port, and its
+  host is known), or its host or ports changed. Payload: `zookeeper` (a `ZookeeperUnit`),
+  also as `unit_name`, `host`, `port`, `rest_port`.
+- `available` (`ZookeeperAvailable`): some unit is usable, or the usable units changed.
+  Payload: `units`, a tuple of `ZookeeperUnit` in unit-number order.
+- `departing` (`ZookeeperDeparting`): a usable unit departed, or withdrew its port.
+  Payload: `unit_name`.
+- `unavailable` (`ZookeeperUnavailable`): no unit is usable any more.
+- `disconnected` (`ZookeeperDisconnected`): the last unit departed, or the relation broke.
+
+Provider (`ZookeeperProvides.on`):
+
+- `connected` (`ZookeeperClientConnected`): the first unit of a client joined.
+- `available` (`ZookeeperClientAvailable`): a client is related and this unit's port is on
+  that relation (in this unit's databag, whoever wrote it: after a refresh from the
+  reactive charm, that charm's data counts). The legacy layer set its `available` state on
+  any relation-changed without checking anything; this one is true on the wire.
+- `unavailable` (`ZookeeperClientUnavailable`): no longer so.
+- `disconnected` (`ZookeeperClientDisconnected`): the client's last unit departed, or the
+  relation broke.
+
+**Order.** Within one hook, relation by relation (oldest first), the ends come first, then
+the starts: `departing` (per unit), `unavailable`, `disconnected`, `connected`, `joining`
+(per unit, in unit-number order), `available`. So `available` carries every unit whose
+`joining` ran before it in the hook.
+
+**Deferral.** A deferred event carries the payload it was emitted with; compare it with
+`read(event.relation)`, or use the holistic style above.
+
+**Refresh from the reactive charm.** The library reconciles in the `upgrade-charm` hook
+(and in any hook of a relation it has no record of): the "became true" events fire there for
+what already holds, so that the ends fire later. The `joining_units()` queue then lists every
+usable unit once.
+
+**One view per hook.** During relation-departed the departing unit is gone for every query
+as well as for the events, and during relation-broken the broken relation is. Each remote
+databag is read and validated at most once per hook.
+
+## Queries
+
+- `read(relation=None)` returns a frozen `ZookeeperOffer` whose `units` are the usable
+  zookeeper units (`ZookeeperUnit`: `unit_name`, `host`, `port: int`, `rest_port: int | None`),
+  over the relations oldest first, each in unit-number order.
+- `is_connected()`, `is_available()`.
+- The legacy getters, in the legacy value types (strings): `get_zookeeper_units()` returns
+  `[(host, port), ...]`, and `zookeepers()` returns `[{"host", "port", "rest_port"}, ...]`
+  (`rest_port` None when not sent).
+- `joining_units()` (typed units still usable) and `departing_units()` (unit names) list
+  what joined or departed since `dismiss_joining()` / `dismiss_departing()`.
+- `malformed_units()` lists the remote units that sent malformed fields.
+- `ZookeeperProvides.published()` returns what this unit sends, as a `ZookeeperConnection`.
+
+## Migrating from the reactive layer
+
+| legacy (`interface-zookeeper`) | here |
+|---|---|
+| `@when('zookeeper.connected')` | `on.connected`; `is_connected()` |
+| `@when('zookeeper.available')`, run again in every hook | a handler calling `read()` |
+| `@when('zookeeper.joining')` then `dismiss_joining()` | `on.joining`, or the queue |
+| `@when('zookeeper.departing')` then `dismiss_departing()` | `on.departing`, or the queue |
+| `get_zookeeper_units()` | the same, or `read().units` |
+| `zookeepers()` | the same, or `read().units` |
+| provider `send_port(port, rest_port)` | the same, once for all relations |
+| provider `send_connection(port, rest_port, host)` | the same, once for all relations |
+| provider `@when('zookeeper.available')` | `ZookeeperProvides.on.available` |
+
+A unit that becomes leader after an event fired never sees it: leader-only logic asks the
+queries in `leader_elected` as well.
+
+For a charm's unit tests, `zookeeper_relation_for_testing()` and
+`client_relation_for_testing()` return `ops.testing` relations holding valid legacy data.
+
+## Wire format
+
+Every zookeeper unit writes its own unit databag on every relation of the endpoint; the
+client writes nothing. All values are raw strings.
+
+| key | value |
+|---|---|
+| `port` | the client port, such as `2181` |
+| `rest_port` | the REST port, such as `9998`; absent if not given |
+| `host` | absent unless the charm gave one; readers use the unit's `private-address` |
+
+A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
+
+## Errors
+
+- Bad data from the remote side never raises and never fails a hook. Each malformed field
+  counts as absent on its own. A WARNING names the relation, unit and fields (never a
+  value), and `malformed_units()` lists them. A unit without a valid port, or without a
+  valid host or `private-address`, is not usable.
+- Bad input from the charm raises `ValueError` before anything is written or stored: a port
+  outside 1 to 65535, a port that is neither an integer nor a string of digits (a bool, a
+  float, bytes), a host that is not a host name or an IP address.
+
+## Changelog
+
+- LIBPATCH 1: first release; both roles of the legacy `zookeeper` interface.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+import ipaddress
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
+
+import ops
+import pydantic
+
+if TYPE_CHECKING:
+    from ops import testing
+
+# The unique Charmhub library identifier, never change it
+LIBID = "f6ea90f942984fffa336247ac31552b0"
+
+# Increment this major API version when introducing breaking changes
+LIBAPI = 0
+
+# Increment this PATCH version before using `charmcraft publish-lib` or reset
+# to 0 if you are raising the major API version
+LIBPATCH = 1
+
+PYDEPS = ["pydantic>=2"]
+
+logger = logging.getLogger(__name__)
+
+INTERFACE = "zookeeper"
+
+# Upper bound on what a remote unit may send for a host, so a hostile unit cannot make the
+# charm hold or log megabytes.
+_MAX_HOST = 253
+_PORT = re.compile(r"[1-9][0-9]{0,4}")  # no leading zeros: one spelling per port
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+_DOTTED_NUMBERS = re.compile(r"[0-9.]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A pattern rather than ipaddress.IPv4Address: every remote unit's private-address is
+# checked in every hook, and the pattern costs a fraction of it.
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
+# --- Wire codec: every zookeeper key is raw ------------------------------------------------
+
+
+def _decode_raw(value: str) -> str:
+    """Read a raw value, also accepting one that a legacy build JSON-quoted."""
+    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        try:
+            # JSON text that starts and ends with a quote can only be a string.
+            return str(json.loads(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _encode_raw(value: Any) -> str:
+    """Write a raw value; None becomes "", which Juju takes as "delete the key"."""
+    return "" if value is None else str(value)
+
+
+# --- Validation ----------------------------------------------------------------------------
+# Messages name what is wrong and never echo the value. The same checks serve the charm's
+# input (where a failure is a ValueError) and remote data (where the value counts as absent).
+
+
+def _parse_port(value: object) -> int:
+    """A port from an integer, or from a string of digits as the wire holds it."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("must be an integer or a string of digits")
+    if isinstance(value, str):
+        if not _PORT.fullmatch(value):
+            raise ValueError("must be a port number, such as 2181")
+        value = int(value)
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a port from 1 to 65535")
+    return value
+
+
+def _check_host(value: str) -> str:
+    """A host name, or an IPv4 or IPv6 address (without brackets, as Juju writes them)."""
+    if len(value) > _MAX_HOST:
+        raise ValueError(f"is longer than {_MAX_HOST} characters")
+    if ":" in value:
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            raise ValueError("must be a host name or an IP address") from None
+        if "%" in value:  # a zone index means nothing to another machine
+            raise ValueError("must not hold an IPv6 zone index")
+        return value
+    if _DOTTED_NUMBERS.fullmatch(value):
+        if not _IPV4.fullmatch(value):
+            raise ValueError("is not an IPv4 address")
+        return value
+    if not _HOSTNAME.fullmatch(value):
+        raise ValueError("must be a host name or an IP address")
+    return value
+
+
+def _problems(error: pydantic.ValidationError) -> dict[str, str]:
+    """Each bad field and what is wrong with it, leaving out the input values."""
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "data"
+        problems.setdefault(field, _reason(item["msg"]))
+    return problems
+
+
+def _describe(problems: Mapping[str, str]) -> str:
+    return "; ".join(f"{field}: {reason}" for field, reason in problems.items())
+
+
+def _reason(message: str) -> str:
+    # pydantic prefixes the message of a ValueError raised by a validator; charms show these
+    # messages in statuses, where the prefix is noise.
+    prefix = "Value error, "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+# --- Databag models ------------------------------------------------------------------------
+
+_ModelT = TypeVar("_ModelT", bound=pydantic.BaseModel)
+
+
+class _WireModel(pydantic.BaseModel):
+    """A unit databag: every field optional, unknown keys ignored, values immutable."""
+
+    model_config = pydantic.ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+Port = Annotated[int, pydantic.BeforeValidator(_parse_port)]
+Host = Annotated[str, pydantic.AfterValidator(_check_host)]
+
+
+class ZookeeperConnection(_WireModel):
+    """What a zookeeper unit sends: its ports and, if given, its host."""
+
+    port: Port
+    rest_port: Port | None = None
+    host: Host | None = None
+
+
+class ZookeeperProviderData(_WireModel):
+    """A zookeeper unit's databag as a client reads it, Juju's `private-address` included."""
+
+    port: Port | None = None
+    rest_port: Port | None = None
+    host: Host | None = None
+    private_address: Host | None = pydantic.Field(default=None, alias="private-address")
+
+
+_WIRE_KEYS = ("port", "rest_port", "host", "private-address")
+
+
+class ZookeeperUnit(_WireModel):
+    """A usable zookeeper unit: where a client reaches it."""
+
+    unit_name: str
+    host: Host
+    port: Port
+    rest_port: Port | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ZookeeperOffer:
+    """What an endpoint offers, typed: the usable zookeeper units, in order."""
+
+    units: tuple[ZookeeperUnit, ...] = ()
+
+
+class MalformedUnit(NamedTuple):
+    """A remote unit some of whose fields are malformed, and so count as absent.
+
+    Its other fields still count. `str()` gives a line fit for a charm's status.
+    """
+
+    relation_id: int
+    unit_name: str
+    fields: tuple[str, ...]
+    reason: str
+    """Each bad field and what is wrong with it; never the value."""
+
+    def __str__(self) -> str:
+        return f"{self.unit_name} sent a malformed {', '.join(self.fields)}"
+
+
+def _validated(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
+    """Build a model from the charm's own values; a bad value raises a value-free ValueError."""
+    try:
+        return model.model_validate(values, strict=True)
+    except pydantic.ValidationError as error:
+        problem = _describe(_problems(error))
+    # Raised outside the except block, so that the ValidationError, which holds the input
+    # values, is not kept as the new exception's context.
+    raise ValueError(problem)
+
+
+def _restored(model: type[_ModelT], payload: str) -> _ModelT:
+    """Rebuild a deferred event's payload, which was valid when the event was emitted.
+
+    A later LIBPATCH may validate more strictly than the one that deferred the event; the
+    event must still be handed over, so the payload is then taken as it was announced.
+    """
+    try:
+        return model.model_validate_json(payload)
+    except pydantic.ValidationError as error:
+        problem = _describe(_problems(error))
+    logger.warning("a deferred zookeeper event carries data this library now refuses: %s", problem)
+    return model.model_construct(**json.loads(payload))
+
+
+class _UnitsPayload(_WireModel):
+    """The payload of `ZookeeperAvailable`, as one model so it snapshots as JSON."""
+
+    units: tuple[ZookeeperUnit, ...]
+
+
+# --- Events --------------------------------------------------------------------------------
+
+
+class _ZookeeperRelationEvent(ops.EventBase):
+    """An event about one relation of the endpoint; it snapshots the relation's name and id."""
+
+    def __init__(self, handle: ops.Handle, relation: ops.Relation):
+        super().__init__(handle)
+        self.relation = relation
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"relation_name": self.relation.name, "relation_id": self.relation.id}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        # ops hands back an inactive Relation when the relation has gone since.
+        relation = self.framework.model.get_relation(
+            snapshot["relation_name"], snapshot["relation_id"]
+        )
+        if relation is None:  # pragma: no cover - ops never returns None when given an id
+            raise RuntimeError(f"cannot restore {self.handle}: relation is unknown")
+        self.relation = relation
+
+
+class ZookeeperConnected(_ZookeeperRelationEvent):
+    """The first zookeeper unit joined the relation."""
+
+
+class ZookeeperDisconnected(_ZookeeperRelationEvent):
+    """The last zookeeper unit departed, or the relation was broken."""
+
+
+class ZookeeperUnavailable(_ZookeeperRelationEvent):
+    """No zookeeper unit of the relation is usable any more."""
+
+
+class ZookeeperJoining(_ZookeeperRelationEvent):
+    """A zookeeper unit became usable, or its host or ports changed.
+
+    The payload is the one at emit time: a deferred event may carry an outdated one.
+    """
+
+    def __init__(
+        self,
+        handle: ops.Handle,
+        relation: ops.Relation,
+        unit_name: str,
+        host: str,
+        port: int,
+        rest_port: int | None = None,
+    ):
+        super().__init__(handle, relation)
+        self.zookeeper = _validated(
+            ZookeeperUnit,
+            {"unit_name": unit_name, "host": host, "port": port, "rest_port": rest_port},
+        )
+
+    @property
+    def unit_name(self) -> str:
+        """The name of the zookeeper unit, such as `zookeeper/0`."""
+        return self.zookeeper.unit_name
+
+    @property
+    def host(self) -> str:
+        """Where the unit is reached: its `host`, else its `private-address`."""
+        return self.zookeeper.host
+
+    @property
+    def port(self) -> int:
+        """The unit's client port."""
+        return self.zookeeper.port
+
+    @property
+    def rest_port(self) -> int | None:
+        """The unit's REST port, or None when it did not send one."""
+        return self.zookeeper.rest_port
+
+    def snapshot(self) -> dict[str, Any]:
+        """Keep the relation and the payload, as JSON, when the event is deferred."""
+        return {**super().snapshot(), "payload": self.zookeeper.model_dump_json()}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Rebuild the relation and the payload of a deferred event."""
+        super().restore(snapshot)
+        self.zookeeper = _restored(ZookeeperUnit, snapshot["payload"])
+
+
+class ZookeeperDeparting(_ZookeeperRelationEvent):
+    """A usable zookeeper unit departed, or stopped being usable (it withdrew its port)."""
+
+    def __init__(self, handle: ops.Handle, relation: ops.Relation, unit_name: str):
+        super().__init__(handle, relation)
+        self.unit_name = unit_name
+
+    def snapshot(self) -> dict[str, Any]:
+        """Keep the relation and the unit's name when the event is deferred."""
+        return {**super().snapshot(), "unit_name": self.unit_name}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Rebuild the relation and the unit's name of a deferred event."""
+        super().restore(snapshot)
+        self.unit_name = str(snapshot["unit_name"])
+
+
+class ZookeeperAvailable(_ZookeeperRelationEvent):
+    """Some zookeeper unit of the relation is usable, or the usable units changed.
+
+    The payload is the one at emit time: a deferred event may carry an outdated one.
+    """
+
+    def __init__(
+        self, handle: ops.Handle, relation: ops.Relation, units: tuple[ZookeeperUnit, ...]
+    ):
+        super().__init__(handle, relation)
+        self._payload = _UnitsPayload(units=units)
+
+    @property
+    def units(self) -> tuple[ZookeeperUnit, ...]:
+        """The usable units of the relation, in unit-number order."""
+        return self._payload.units
+
+    def snapshot(self) -> dict[str, Any]:
+        """Keep the relation and the payload, as JSON, when the event is deferred."""
+        return {**super().snapshot(), "payload": self._payload.model_dump_json()}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Rebuild the relation and the payload of a deferred event."""
+        super().restore(snapshot)
+        # Unit by unit: taken as announced, a unit must still be a ZookeeperUnit, not a dict.
+        units = json.loads(snapshot["payload"])["units"]
+        self._payload = _UnitsPayload.model_construct(
+            units=tuple(_restored(ZookeeperUnit, json.dumps(unit)) for unit in units)
+        )
+
+
+class ZookeeperClientConnected(_ZookeeperRelationEvent):
+    """The first unit of a client joined a relation of the provider's endpoint."""
+
+
+class ZookeeperClientDisconnected(_ZookeeperRelationEvent):
+    """The last unit of a client departed, or its relation was broken."""
+
+
+class ZookeeperClientAvailable(_ZookeeperRelationEvent):
+    """A client is related, and this unit's port is in its databag on that relation."""
+
+
+class ZookeeperClientUnavailable(_ZookeeperRelationEvent):
+    """The relation no longer has both a client unit and this unit's port."""
+
+
+class ZookeeperRequiresEvents(ops.ObjectEvents):
+    """The events of `ZookeeperRequires`."""
+
+    connected = ops.EventSource(ZookeeperConnected)
+    joining = ops.EventSource(ZookeeperJoining)
+    available = ops.EventSource(ZookeeperAvailable)
+    departing = ops.EventSource(ZookeeperDeparting)
+    unavailable = ops.EventSource(ZookeeperUnavailable)
+    disconnected = ops.EventSource(ZookeeperDisconnected)
+
+
+class ZookeeperProvidesEvents(ops.ObjectEvents):
+    """The events of `ZookeeperProvides`."""
+
+    connected = ops.EventSource(ZookeeperClientConnected)
+    available = ops.EventSource(ZookeeperClientAvailable)
+    unavailable = ops.EventSource(ZookeeperClientUnavailable)
+    disconnected = ops.EventSource(ZookeeperClientDisconnected)
+
+
+# --- Reading remote databags ---------------------------------------------------------------
+
+
+class _UnitRead(NamedTuple):
+    """One remote databag, read: its valid fields, and the problems of the others."""
+
+    data: ZookeeperProviderData
+    problems: dict[str, str]
+
+
+def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
+    """Validate each field on its own terms: a malformed value counts as absent, alone.
+
+    A good databag is validated once; one with bad fields once more, without them.
+    """
+    raw = {key: databag.get(key) for key in _WIRE_KEYS}
+    values = {key: _decode_raw(value) for key, value in raw.items() if value}
+    try:
+        return _UnitRead(ZookeeperProviderData.model_validate(values), {})
+    except pydantic.ValidationError as error:
+        problems = _problems(error)
+    kept = {key: value for key, value in values.items() if key not in problems}
+    return _UnitRead(ZookeeperProviderData.model_validate(kept), problems)
+
+
+def _usable(unit: ops.Unit, data: ZookeeperProviderData) -> ZookeeperUnit | None:
+    """The unit as a client reaches it, or None while it lacks a port or a host."""
+    host = data.host or data.private_address
+    if data.port is None or host is None:
+        return None
+    return ZookeeperUnit.model_construct(
+        unit_name=unit.name, host=host, port=data.port, rest_port=data.rest_port
+    )
+
+
+def _fingerprint(unit: ZookeeperUnit) -> str:
+    """What a `joining` event announced of a unit, compact, so stored state can tell a change."""
+    return f"{unit.host} {unit.port} {unit.rest_port}"
+
+
+def _units_digest(fingerprints: Mapping[str, str]) -> str:
+    """One fingerprint of what an `available` event announced: every unit, in order."""
+    text = "\n".join(f"{name} {fingerprint}" for name, fingerprint in fingerprints.items())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- What both roles share -----------------------------------------------------------------
+
+
+def _check_endpoint(charm: ops.CharmBase, relation_name: str, role: ops.RelationRole) -> None:
+    """Fail early, and clearly, when the charm's metadata does not declare the endpoint."""
+    section = role.name  # "requires" or "provides", as in charmcraft.yaml
+    expected = f"declare it in charmcraft.yaml under {section}: with interface: {INTERFACE}"
+    endpoint = charm.meta.relations.get(relation_name)
+    if endpoint is None:
+        raise ValueError(f"the charm has no endpoint {relation_name!r}; {expected}")
+    if endpoint.interface_name != INTERFACE:
+        raise ValueError(
+            f"endpoint {relation_name!r} has interface {endpoint.interface_name!r}; {expected}"
+        )
+    if endpoint.role != role:
+        raise ValueError(
+            f"endpoint {relation_name!r} is a {endpoint.role.name} endpoint; {expected}"
+        )
+
+
+def _unit_number(unit: ops.Unit) -> int:
+    return int(unit.name.rpartition("/")[2])
+
+
+class _ZookeeperEndpoint(ops.Object, metaclass=abc.ABCMeta):
+    """What both roles share: the endpoint check, one view per hook, and reconciling.
+
+    Each role reconciles its record of what it announced on every hook of the endpoint and
+    on upgrade-charm. The view leaves out what the current hook says is leaving: the
+    departing unit during relation-departed, the relation during relation-broken.
+    """
+
+    def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
+        super().__init__(charm, relation_name)
+        _check_endpoint(charm, relation_name, role)
+        self._relation_name = relation_name
+        self._departing: tuple[int, str] | None = None
+        self._broken: int | None = None
+        self._unit_lists: dict[int, list[ops.Unit]] = {}
+        events = charm.on[relation_name]
+        for event in (
+            events.relation_created,
+            events.relation_joined,
+            events.relation_changed,
+            events.relation_departed,
+        ):
+            self.framework.observe(event, self._on_relation_event)
+        self.framework.observe(events.relation_broken, self._on_relation_broken)
+        self.framework.observe(charm.on.upgrade_charm, self._on_upgrade_charm)
+
+    @property
+    def relations(self) -> list[ops.Relation]:
+        """The relations of the endpoint, oldest first; not one that is being broken."""
+        return sorted(
+            (
+                relation
+                for relation in self.model.relations[self._relation_name]
+                if relation.id != self._broken
+            ),
+            key=lambda relation: relation.id,
+        )
+
+    def is_connected(self) -> bool:
+        """Whether any remote unit has joined (and is not departing in this hook)."""
+        return any(self._remote_units(relation) for relation in self.relations)
+
+    def _remote_units(self, relation: ops.Relation) -> list[ops.Unit]:
+        """The remote units in unit-number order, leaving out what leaves in this hook.
+
+        A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
+        the departing unit in `relation.units` but not in `relation.data`.
+        """
+        units = self._unit_lists.get(relation.id)
+        if units is None:
+            units = self._unit_lists[relation.id] = sorted(
+                (
+                    unit
+                    for unit in relation.units
+                    if (relation.id, unit.name) != self._departing and unit in relation.data
+                ),
+                key=_unit_number,
+            )
+        return [] if relation.id == self._broken else units
+
+    def _on_relation_event(self, event: ops.RelationEvent) -> None:
+        departing: ops.Unit | None = getattr(event, "departing_unit", None)
+        if departing is None:
+            self._start_view()
+        else:
+            self._start_view(departing=(event.relation.id, departing.name))
+        self._reconcile(event.relation)
+
+    def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
+        self._start_view(broken=event.relation.id)
+        self._reconcile(event.relation)
+        self._drop_record(event.relation.id)
+
+    def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
+        # A charm refreshed from its reactive version has no record yet: every state that
+        # holds is announced now, so that its end is announced later.
+        self._start_view()
+        current = {relation.id for relation in self.relations}
+        for relation_id in self._recorded_ids() - current:
+            self._drop_record(relation_id)
+        for relation in self.relations:
+            self._reconcile(relation)
+
+    def _start_view(
+        self, departing: tuple[int, str] | None = None, broken: int | None = None
+    ) -> None:
+        """Begin the view of a new hook (or event, under Harness): forget the unit lists."""
+        self._departing, self._broken = departing, broken
+        self._unit_lists.clear()
+
+    # Each role keeps its own record of what it announced, per relation.
+
+    @abc.abstractmethod
+    def _reconcile(self, relation: ops.Relation) -> None:
+        """Emit the events for how the relation's state differs from the record."""
+
+    @abc.abstractmethod
+    def _recorded_ids(self) -> set[int]:
+        """The ids of the relations the record knows."""
+
+    @abc.abstractmethod
+    def _drop_record(self, relation_id: int) -> None:
+        """Forget a relation, without events."""
+
+
+# --- Requirer ------------------------------------------------------------------------------
+
+
+class ZookeeperRequires(_ZookeeperEndpoint):
+    """The client side of the `zookeeper` interface: reads where the zookeeper units are.
+
+    Events are per relation. The queries answer for the endpoint as a whole: the usable units
+    of every relation, oldest relation first, each in unit-number order.
+
+    Args:
+        charm: the charm that owns the endpoint.
+        relation_name: the name of a `requires` endpoint with `interface: zookeeper`.
+    """
+
+    on = ZookeeperRequiresEvents()  # pyright: ignore[reportAssignmentType]
+    _stored = ops.StoredState()
+
+    def __init__(self, charm: ops.CharmBase, relation_name: str = "zookeeper"):
+        super().__init__(charm, relation_name, ops.RelationRole.requires)
+        self._reads: dict[tuple[int, str], _UnitRead] = {}
+        self._units: dict[int, tuple[ZookeeperUnit, ...]] = {}
+        self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
+        # Per relation id: whether it was connected, and fingerprints of each unit and of the
+        # unit list last announced; and the legacy joining/departing queues, by unit name.
+        self._stored.set_default(relations={}, joining=[], departing=[])
+
+    # Queries: always answered from the current databags.
+
+    def read(self, relation: ops.Relation | None = None) -> ZookeeperOffer:
+        """The usable zookeeper units now, typed: of the endpoint, or of one relation."""
+        relations = self.relations if relation is None else [relation]
+        return ZookeeperOffer(tuple(u for each in relations for u in self._relation_units(each)))
+
+    def is_available(self) -> bool:
+        """Whether some zookeeper unit is usable: it sent a port, and its host is known."""
+        return bool(self.read().units)
+
+    def get_zookeeper_units(self) -> list[tuple[str, str]]:
+        """The usable units as `(host, port)`, the port a string, as the legacy layer gave."""
+        return [(unit.host, str(unit.port)) for unit in self.read().units]
+
+    def zookeepers(self) -> list[dict[str, str | None]]:
+        """The usable units as `{"host", "port", "rest_port"}`, in the legacy value types."""
+        return [
+            {
+                "host": unit.host,
+                "port": str(unit.port),
+                "rest_port": None if unit.rest_port is None else str(unit.rest_port),
+            }
+            for unit in self.read().units
+        ]
+
+    def joining_units(self) -> list[ZookeeperUnit]:
+        """The units that became usable since `dismiss_joining()`, and still are."""
+        joined = set(self._stored.joining)
+        return [unit for unit in self.read().units if unit.unit_name in joined]
+
+    def departing_units(self) -> list[str]:
+        """The names of the units that departed or withdrew since `dismiss_departing()`."""
+        return list(self._stored.departing)
+
+    def dismiss_joining(self) -> None:
+        """Empty the joining queue, as the legacy `dismiss_joining()` cleared its state."""
+        self._stored.joining = []
+
+    def dismiss_departing(self) -> None:
+        """Empty the departing queue, as the legacy `dismiss_departing()` cleared its state."""
+        self._stored.departing = []
+
+    def malformed_units(self) -> list[MalformedUnit]:
+        """The remote units that sent malformed fields, which count as absent."""
+        found: list[MalformedUnit] = []
+        for relation in self.relations:
+            for unit in self._remote_units(relation):
+                problems = self._read_unit(relation, unit).problems
+                if problems:
+                    found.append(
+                        MalformedUnit(relation.id, unit.name, tuple(problems), _describe(problems))
+                    )
+        return found
+
+    # Reading the databags: once per hook each.
+
+    def _start_view(
+        self, departing: tuple[int, str] | None = None, broken: int | None = None
+    ) -> None:
+        super()._start_view(departing, broken)
+        self._reads.clear()
+        self._units.clear()
+
+    def _relation_units(self, relation: ops.Relation) -> tuple[ZookeeperUnit, ...]:
+        units = self._units.get(relation.id)
+        if units is None:
+            found = (
+                _usable(unit, self._read_unit(relation, unit).data)
+                for unit in self._remote_units(relation)
+            )
+            units = self._units[relation.id] = tuple(unit for unit in found if unit is not None)
+        return units
+
+    def _read_unit(self, relation: ops.Relation, unit: ops.Unit) -> _UnitRead:
+        read = self._reads.get((relation.id, unit.name))
+        if read is None:
+            read = self._reads[relation.id, unit.name] = _read_databag(relation.data[unit])
+            if read.problems:
+                self._warn(relation.id, unit.name, read.problems)
+        return read
+
+    def _warn(self, relation_id: int, unit_name: str, problems: dict[str, str]) -> None:
+        if (relation_id, unit_name, tuple(problems)) in self._warned:
+            return  # once per hook is enough
+        self._warned.add((relation_id, unit_name, tuple(problems)))
+        logger.warning(
+            "zookeeper relation %d: ignoring what %s sent as %s: %s",
+            relation_id,
+            unit_name,
+            ", ".join(problems),
+            _describe(problems),
+        )
+
+    # Turning the view into events.
+
+    def _reconcile(self, relation: ops.Relation) -> None:
+        """Emit the events for how the relation's state differs from what was last announced."""
+        units = self._relation_units(relation)
+        connected = bool(self._remote_units(relation))
+        unit_digests = {unit.unit_name: _fingerprint(unit) for unit in units}
+        available = _units_digest(unit_digests) if units else None
+        key = str(relation.id)
+        before = self._stored.relations.get(key, _NOTHING_ANNOUNCED)
+        before_units = dict(before["units"])
+        self._stored.relations[key] = {
+            "connected": connected,
+            "units": unit_digests,
+            "available": available,
+        }
+
+        for unit_name in before_units:
+            if unit_name not in unit_digests:
+                _enqueue(self._stored.departing, unit_name)
+                self.on.departing.emit(relation, unit_name)
+        if before["available"] and not units:
+            self.on.unavailable.emit(relation)
+        if before["connected"] and not connected:
+            self.on.disconnected.emit(relation)
+        if connected and not before["connected"]:
+            self.on.connected.emit(relation)
+        for unit in units:
+            if unit_digests[unit.unit_name] != before_units.get(unit.unit_name):
+                _enqueue(self._stored.joining, unit.unit_name)
+                self.on.joining.emit(
+                    relation, unit.unit_name, unit.host, unit.port, unit.rest_port
+                )
+        if units and available != before["available"]:
+            self.on.available.emit(relation, units)
+
+    def _recorded_ids(self) -> set[int]:
+        return {int(key) for key in self._stored.relations}
+
+    def _drop_record(self, relation_id: int) -> None:
+        self._stored.relations.pop(str(relation_id), None)
+
+
+_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": {}, "available": None}
+
+
+def _enqueue(queue: list[str], unit_name: str) -> None:
+    """Add a unit to a legacy joining/departing queue, once."""
+    if unit_name not in queue:
+        queue.append(unit_name)
+
+
+# --- Provider ------------------------------------------------------------------------------
+
+
+class ZookeeperProvides(_ZookeeperEndpoint):
+    """The zookeeper side of the `zookeeper` interface: sends where this unit listens.
+
+    What the charm sends is kept in the unit's stored state and written, by this unit, on
+    every relation of the endpoint, including relations that join later.
+
+    Args:
+        charm: the charm that owns the endpoint.
+        relation_name: the name of a `provides` endpoint with `interface: zookeeper`.
+    """
+
+    on = ZookeeperProvidesEvents()  # pyright: ignore[reportAssignmentType]
+    _stored = ops.StoredState()
+
+    def __init__(self, charm: ops.CharmBase, relation_name: str = "zookeeper"):
+        super().__init__(charm, relation_name, ops.RelationRole.provides)
+        # Per relation id: whether it was connected and available when last announced.
+        self._stored.set_default(connection={}, relations={})
+        self.framework.observe(charm.on[relation_name].relation_created, self._on_created)
+
+    def send_connection(
+        self, port: int | str, rest_port: int | str | None = None, host: str | None = None
+    ) -> None:
+        """Send this unit's client port and, if given, its REST port and host.
+
+        Clients use the unit's `private-address` unless a host is given. Each call replaces
+        what an earlier one sent: a port or host left out is withdrawn.
+
+        Args:
+            port: the client port, such as 2181 (an integer or a string of digits).
+            rest_port: the REST port, such as 9998, or None.
+            host: a host name or IP address to use instead of the unit's address, or None.
+
+        Raises:
+            ValueError: a port or the host is invalid; nothing is written.
+        """
+        connection = _validated(
+            ZookeeperConnection, {"port": port, "rest_port": rest_port, "host": host}
+        )
+        self._stored.connection = connection.model_dump()
+        for relation in self.relations:
+            self._write(relation)
+            self._reconcile(relation)
+
+    def send_port(self, port: int | str, rest_port: int | str | None = None) -> None:
+        """The seed's name for `send_connection(port, rest_port)`."""
+        self.send_connection(port, rest_port)
+
+    def clear_connection(self) -> None:
+        """Withdraw the ports and host from every relation of the endpoint.
+
+        This also removes what a legacy build of the charm wrote.
+        """
+        self._stored.connection = {}
+        for relation in self.relations:
+            self._write(relation)
+            self._reconcile(relation)
+
+    def published(self) -> ZookeeperConnection | None:
+        """What this unit sends, as the charm set it, or None."""
+        stored = dict(self._stored.connection)
+        return ZookeeperConnection.model_construct(**stored) if stored else None
+
+    def _write(self, relation: ops.Relation) -> None:
+        """Write what the charm sent, or withdraw it; touch no key whose value is right."""
+        sent = self.published()
+        databag = relation.data[self.model.unit]
+        for key in ("port", "rest_port", "host"):
+            value = _encode_raw(None if sent is None else getattr(sent, key))
+            if databag.get(key, "") != value:
+                databag[key] = value
+
+    def _on_created(self, event: ops.RelationCreatedEvent) -> None:
+        if self.published() is not None:  # what a legacy build wrote stays until replaced
+            self._write(event.relation)
+            self._reconcile(event.relation)  # the port is on the relation now
+
+    def _reconcile(self, relation: ops.Relation) -> None:
+        connected = bool(self._remote_units(relation))
+        available = connected and self._port_is_on(relation)
+        key = str(relation.id)
+        before = self._stored.relations.get(key, _NOT_ANNOUNCED)
+        self._stored.relations[key] = {"connected": connected, "available": available}
+        if before["available"] and not available:
+            self.on.unavailable.emit(relation)
+        if before["connected"] and not connected:
+            self.on.disconnected.emit(relation)
+        if connected and not before["connected"]:
+            self.on.connected.emit(relation)
+        if available and not before["available"]:
+            self.on.available.emit(relation)
+
+    def _port_is_on(self, relation: ops.Relation) -> bool:
+        """Whether this unit's databag on the relation holds a valid port."""
+        try:
+            _parse_port(_decode_raw(relation.data[self.model.unit].get("port", "")))
+        except ValueError:
+            return False
+        return True
+
+    def _recorded_ids(self) -> set[int]:
+        return {int(key) for key in self._stored.relations}
+
+    def _drop_record(self, relation_id: int) -> None:
+        self._stored.relations.pop(str(relation_id), None)
+
+
+_NOT_ANNOUNCED: dict[str, bool] = {"connected": False, "available": False}
+
+
+# --- Test helpers for charm authors --------------------------------------------------------
+# They build `ops.testing` objects, and import it only when called: a deployed charm does not
+# ship ops.testing.
+
+
+def _juju_keys(address: str) -> dict[str, str]:
+    """What Juju itself puts in every unit databag."""
+    return {"private-address": address, "ingress-address": address, "egress-subnets": address}
+
+
+def zookeeper_relation_for_testing(
+    endpoint: str = "zookeeper",
+    *,
+    units: int = 1,
+    port: int = 2181,
+    rest_port: int | None = 9998,
+    malformed_unit: bool = False,
+    remote_app_name: str = "zookeeper",
+) -> testing.Relation:
+    """An `ops.testing` relation of a zookeeper client to `units` legacy zookeeper units.
+
+    Each unit sends what the legacy zookeeper charm does: its port and REST port (unless
+    None), no host; Juju's `private-address` is `10.0.9.5`, `10.0.9.6`, ... A malformed
+    unit, if asked for, comes last and sends garbage in every key.
+    """
+    from ops import testing
+
+    first = ipaddress.IPv4Address("10.0.9.5")
+    databags: dict[int, dict[str, str]] = {}
+    for number in range(units):
+        databags[number] = {**_juju_keys(str(first + number)), "port": str(port)}
+        if rest_port is not None:
+            databags[number]["rest_port"] = str(rest_port)
+    if malformed_unit:
+        garbage = "not-valid zookeeper data!"
+        databags[units] = {**_juju_keys(garbage), "port": garbage, "rest_port": garbage}
+    return testing.Relation(
+        endpoint, interface=INTERFACE, remote_app_name=remote_app_name, remote_units_data=databags
+    )
+
+
+def client_relation_for_testing(
+    endpoint: str = "zookeeper", *, units: int = 1, remote_app_name: str = "kafka"
+) -> testing.Relation:
+    """An `ops.testing` relation of a zookeeper charm to `units` client units."""
+    from ops import testing
+
+    first = ipaddress.IPv4Address("10.0.10.5")
+    return testing.Relation(
+        endpoint,
+        interface=INTERFACE,
+        remote_app_name=remote_app_name,
+        remote_units_data={number: _juju_keys(str(first + number)) for number in range(units)},
+    )
