@@ -56,6 +56,8 @@ from charms.etcd.v0.etcd import (
     credentials_for_testing,
     etcd_relation_for_testing,
 )
+from tests.unit import session as sessions
+from tests.unit.session import Seen
 
 T = TypeVar("T")
 
@@ -168,7 +170,6 @@ def client_relation(
 
 # --- Test charms ---------------------------------------------------------------------------
 
-Seen = tuple[Any, ...]
 """An event as a test sees it: class name, relation id, then the payload."""
 
 LIBRARY_EVENTS = (
@@ -191,6 +192,13 @@ def describe(event: ops.EventBase) -> Seen:
     if isinstance(event, EtcdTlsAvailable):
         return (name, event.relation.id, event.client_key, event.client_cert, event.client_ca)
     return (name, event.relation.id)
+
+
+class Session(sessions.Session):
+    """Hooks run one after another on one unit, recording the etcd library's events."""
+
+    library_event_types = LIBRARY_EVENTS
+    describe = staticmethod(describe)
 
 
 class ClientCharm(ops.CharmBase):
@@ -295,74 +303,6 @@ def etcd_context(
     charm_type: type[EtcdCharm] = EtcdCharm, **kwargs: Any
 ) -> testing.Context[EtcdCharm]:
     return testing.Context(charm_type, meta=ETCD_META, **kwargs)
-
-
-def library_events(ctx: testing.Context[Any]) -> list[Seen]:
-    """The library events of the context's runs so far, which are then forgotten."""
-    seen = [describe(event) for event in ctx.emitted_events if isinstance(event, LIBRARY_EVENTS)]
-    ctx.emitted_events.clear()
-    return seen
-
-
-class Session:
-    """Hooks run one after another on one unit, each from the state the previous one left."""
-
-    def __init__(self, ctx: testing.Context[Any], state: testing.State):
-        self.ctx = ctx
-        self.state = state
-
-    def relation(self, relation_id: int) -> testing.Relation:
-        relation = self.state.get_relation(relation_id)
-        assert isinstance(relation, testing.Relation)
-        return relation
-
-    def set_units(self, relation_id: int, units: Mapping[int, Mapping[str, str]]) -> None:
-        """Replace what the remote units of a relation have published."""
-        data = {unit: dict(databag) for unit, databag in units.items()}
-        relation = dataclasses.replace(self.relation(relation_id), remote_units_data=data)
-        others = [other for other in self.state.relations if other.id != relation_id]
-        self.state = dataclasses.replace(self.state, relations=[*others, relation])
-
-    def run(self, event: Any) -> list[Seen]:
-        """Run one hook; return the library events it emitted."""
-        library_events(self.ctx)  # forget those of earlier runs
-        self.state = self.ctx.run(event, self.state)
-        return library_events(self.ctx)
-
-    def joined(self, relation_id: int, unit: int) -> list[Seen]:
-        return self.run(self.ctx.on.relation_joined(self.relation(relation_id), remote_unit=unit))
-
-    def changed(
-        self, relation_id: int, units: dict[int, dict[str, str]] | None = None
-    ) -> list[Seen]:
-        """relation-changed, after the remote units published `units` if given."""
-        if units is not None:
-            self.set_units(relation_id, units)
-        relation = self.relation(relation_id)
-        remote_unit = min(relation.remote_units_data, default=0)
-        return self.run(self.ctx.on.relation_changed(relation, remote_unit=remote_unit))
-
-    def departed(self, relation_id: int, unit: int, *, still_listed: bool = False) -> list[Seen]:
-        """relation-departed of a remote unit.
-
-        Juju no longer lists the departing unit (the default); `still_listed` keeps it in the
-        relation, as some Juju versions and tools do, so that the library must leave it out.
-        """
-        if not still_listed:
-            units = dict(self.relation(relation_id).remote_units_data)
-            del units[unit]
-            self.set_units(relation_id, units)
-        event = self.ctx.on.relation_departed(
-            self.relation(relation_id), remote_unit=unit, departing_unit=unit
-        )
-        return self.run(event)
-
-    def broken(self, relation_id: int) -> list[Seen]:
-        return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
-
-    def upgraded(self) -> list[Seen]:
-        """upgrade-charm, the first hook after `juju refresh`."""
-        return self.run(self.ctx.on.upgrade_charm())
 
 
 def ask(state: testing.State, question: Callable[[EtcdRequires], T]) -> T:

@@ -44,6 +44,8 @@ from charms.zookeeper.v0.zookeeper import (
     client_relation_for_testing,
     zookeeper_relation_for_testing,
 )
+from tests.unit import session as sessions
+from tests.unit.session import Seen
 
 T = TypeVar("T")
 
@@ -107,7 +109,6 @@ def client_relation(
 
 # --- Test charms ---------------------------------------------------------------------------
 
-Seen = tuple[Any, ...]
 """An event as a test sees it: class name, relation id, then the payload."""
 
 Unit = tuple[str, str, int, "int | None"]
@@ -147,6 +148,13 @@ def describe(event: ops.EventBase) -> Seen:
     if isinstance(event, ZookeeperDeparting):
         return (name, event.relation.id, event.unit_name)
     return (name, event.relation.id)
+
+
+class Session(sessions.Session):
+    """Hooks run one after another on one unit, recording the zookeeper library's events."""
+
+    library_event_types = LIBRARY_EVENTS
+    describe = staticmethod(describe)
 
 
 class ClientCharm(ops.CharmBase):
@@ -257,73 +265,6 @@ def client_context(
 
 def zookeeper_context(**kwargs: Any) -> testing.Context[ZookeeperCharm]:
     return testing.Context(ZookeeperCharm, meta=ZOOKEEPER_META, **kwargs)
-
-
-def library_events(ctx: testing.Context[Any]) -> list[Seen]:
-    """The library events of the context's runs so far, which are then forgotten."""
-    seen = [describe(event) for event in ctx.emitted_events if isinstance(event, LIBRARY_EVENTS)]
-    ctx.emitted_events.clear()
-    return seen
-
-
-class Session:
-    """Hooks run one after another on one unit, each from the state the previous one left."""
-
-    def __init__(self, ctx: testing.Context[Any], state: testing.State):
-        self.ctx = ctx
-        self.state = state
-
-    def relation(self, relation_id: int) -> testing.Relation:
-        relation = self.state.get_relation(relation_id)
-        assert isinstance(relation, testing.Relation)
-        return relation
-
-    def set_units(self, relation_id: int, units: Mapping[int, Mapping[str, str]]) -> None:
-        """Replace what the remote units of a relation have published."""
-        data = {unit: dict(databag) for unit, databag in units.items()}
-        relation = dataclasses.replace(self.relation(relation_id), remote_units_data=data)
-        others = [other for other in self.state.relations if other.id != relation_id]
-        self.state = dataclasses.replace(self.state, relations=[*others, relation])
-
-    def run(self, event: Any) -> list[Seen]:
-        """Run one hook; return the library events it emitted."""
-        library_events(self.ctx)
-        self.state = self.ctx.run(event, self.state)
-        return library_events(self.ctx)
-
-    def joined(self, relation_id: int, unit: int) -> list[Seen]:
-        return self.run(self.ctx.on.relation_joined(self.relation(relation_id), remote_unit=unit))
-
-    def changed(
-        self, relation_id: int, units: Mapping[int, Mapping[str, str]] | None = None
-    ) -> list[Seen]:
-        """relation-changed, after the remote units published `units` if given."""
-        if units is not None:
-            self.set_units(relation_id, units)
-        relation = self.relation(relation_id)
-        remote_unit = min(relation.remote_units_data, default=0)
-        return self.run(self.ctx.on.relation_changed(relation, remote_unit=remote_unit))
-
-    def departed(self, relation_id: int, unit: int, *, still_listed: bool = False) -> list[Seen]:
-        """relation-departed of a remote unit; `still_listed` keeps it in the relation."""
-        if not still_listed:
-            units = dict(self.relation(relation_id).remote_units_data)
-            del units[unit]
-            self.set_units(relation_id, units)
-        event = self.ctx.on.relation_departed(
-            self.relation(relation_id), remote_unit=unit, departing_unit=unit
-        )
-        return self.run(event)
-
-    def broken(self, relation_id: int) -> list[Seen]:
-        return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
-
-    def upgraded(self) -> list[Seen]:
-        """upgrade-charm, the first hook after `juju refresh`."""
-        return self.run(self.ctx.on.upgrade_charm())
-
-    def update_status(self) -> list[Seen]:
-        return self.run(self.ctx.on.update_status())
 
 
 def ask(state: testing.State, question: Callable[[ZookeeperRequires], T]) -> T:

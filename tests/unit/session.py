@@ -1,0 +1,95 @@
+"""What the unit tests of every library share: a `Session` of hooks run one after another."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import ops
+from ops import testing
+
+Seen = tuple[Any, ...]
+"""A library event as the tests compare it: its class name, relation id and payload."""
+
+
+class Session:
+    """Hooks run one after another on one unit, each from the state the previous one left.
+
+    A test module subclasses it, naming its library's event types and how to describe one.
+    """
+
+    library_event_types: ClassVar[tuple[type[ops.EventBase], ...]]
+
+    @staticmethod
+    def describe(event: ops.EventBase) -> Seen:
+        """One library event as the tests compare it."""
+        raise NotImplementedError
+
+    def __init__(self, ctx: testing.Context[Any], state: testing.State):
+        self.ctx = ctx
+        self.state = state
+
+    def relation(self, relation_id: int) -> testing.Relation:
+        relation = self.state.get_relation(relation_id)
+        assert isinstance(relation, testing.Relation)
+        return relation
+
+    def set_units(self, relation_id: int, units: Mapping[int, Mapping[str, str]]) -> None:
+        """Replace what the remote units of a relation have published."""
+        data = {unit: dict(databag) for unit, databag in units.items()}
+        relation = dataclasses.replace(self.relation(relation_id), remote_units_data=data)
+        others = [other for other in self.state.relations if other.id != relation_id]
+        self.state = dataclasses.replace(self.state, relations=[*others, relation])
+
+    def run(self, event: Any) -> list[Seen]:
+        """Run one hook; return the library events it emitted."""
+        self.library_events()  # forget those of earlier runs
+        self.state = self.ctx.run(event, self.state)
+        return self.library_events()
+
+    def library_events(self) -> list[Seen]:
+        """The library events of the context's runs so far, which are then forgotten."""
+        emitted = self.ctx.emitted_events
+        seen = [self.describe(e) for e in emitted if isinstance(e, self.library_event_types)]
+        emitted.clear()
+        return seen
+
+    def joined(self, relation_id: int, unit: int) -> list[Seen]:
+        return self.run(self.ctx.on.relation_joined(self.relation(relation_id), remote_unit=unit))
+
+    def changed(
+        self, relation_id: int, units: Mapping[int, Mapping[str, str]] | None = None
+    ) -> list[Seen]:
+        """relation-changed, after the remote units published `units` if given."""
+        if units is not None:
+            self.set_units(relation_id, units)
+        relation = self.relation(relation_id)
+        remote_unit = min(relation.remote_units_data, default=0)
+        return self.run(self.ctx.on.relation_changed(relation, remote_unit=remote_unit))
+
+    def departed(self, relation_id: int, unit: int, *, still_listed: bool = False) -> list[Seen]:
+        """relation-departed of a remote unit.
+
+        Juju no longer lists the departing unit (the default); `still_listed` keeps it in the
+        relation, as some Juju versions and tools do, so that the library must leave it out.
+        """
+        if not still_listed:
+            units = dict(self.relation(relation_id).remote_units_data)
+            del units[unit]
+            self.set_units(relation_id, units)
+        event = self.ctx.on.relation_departed(
+            self.relation(relation_id), remote_unit=unit, departing_unit=unit
+        )
+        return self.run(event)
+
+    def broken(self, relation_id: int) -> list[Seen]:
+        return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
+
+    def upgraded(self) -> list[Seen]:
+        """upgrade-charm, the first hook after `juju refresh`."""
+        return self.run(self.ctx.on.upgrade_charm())
+
+    def update_status(self) -> list[Seen]:
+        """update-status, a hook unrelated to the relations."""
+        return self.run(self.ctx.on.update_status())
