@@ -225,6 +225,29 @@ def known_defect_problems(
     return problems
 
 
+def known_defects_test(
+    listed: Mapping[str, str], namespace: Mapping[str, Any]
+) -> Callable[[], None]:
+    """The test that a fuzz module's `KNOWN_DEFECTS` and its variants agree.
+
+    The variants are found in the module's namespace (pass `globals()`), rather than listed,
+    so that a new one cannot be left out: each `RemoteDataTarget`, and each setter of each
+    `SetterTarget`.
+    """
+
+    def test_the_known_defects_named_by_the_variants_are_those_listed() -> None:
+        variants: list[RemoteDataTarget | Setter] = []
+        for value in namespace.values():
+            if isinstance(value, RemoteDataTarget):
+                variants.append(value)
+            elif isinstance(value, SetterTarget):
+                variants += value.setters
+        assert variants, "the module defines no variant"
+        assert known_defect_problems(listed, variants) == []
+
+    return test_the_known_defects_named_by_the_variants_are_those_listed
+
+
 # --- The fuzz charm ------------------------------------------------------------------------
 
 DEFER_OPTION = "defer"
@@ -311,6 +334,26 @@ class FuzzCharm(ops.CharmBase):
 def fuzz_charm(target: RemoteDataTarget | SetterTarget) -> type[FuzzCharm]:
     """A `FuzzCharm` class for one target."""
     return type(f"FuzzCharm_{target.name.replace('-', '_')}", (FuzzCharm,), {"target": target})
+
+
+def release_finished_hooks() -> None:
+    """Let the garbage collector have what the hooks run so far in this process kept alive.
+
+    ops (seen in 3.9) caches each emitter's `.on` in a `WeakKeyDictionary` held by the class-
+    level `ObjectEvents` descriptor, but the cached object refers to the emitter's framework,
+    so the key never dies: every hook run in one process keeps its framework, model and
+    relation data. Juju runs each hook in a process of its own; the fuzzer runs thousands of
+    hooks with databags of megabytes in one, and ran out of memory. Call this after a hook.
+    """
+    classes: list[type] = [ops.Object]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        for attribute in vars(cls).values():
+            if isinstance(attribute, ops.ObjectEvents):
+                cache: Any = vars(attribute).get("_cache")
+                if cache is not None:
+                    cache.clear()
 
 
 def exception_texts(error: BaseException) -> list[str]:

@@ -56,6 +56,7 @@ from tests.fuzz.harness import (
     UncaughtError,
     exception_texts,
     fuzz_charm,
+    release_finished_hooks,
     short,
 )
 from tests.fuzz.hostile import SECRETS
@@ -207,6 +208,8 @@ class RemoteDataMachine(RuleBasedStateMachine):
         except testing.errors.UncaughtCharmError as error:
             self._check_secrets(recording, exception_texts(error))
             raise UncaughtError(self._failure(f"{short(error.__cause__)} escaped")) from error
+        finally:
+            release_finished_hooks()
         self.library_path = recording.library_path
         self._check_secrets(recording, [])
         self._check_events(recording, reemitted)
@@ -358,6 +361,7 @@ def read_one_databag(
         with _framework_counter_kept():
             ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
     except testing.errors.UncaughtCharmError as error:
+        release_finished_hooks()
         texts = [line.message for line in ctx.juju_log] + recording.reprs
         leaked = SECRETS.leaks(texts + exception_texts(error))
         if leaked:
@@ -365,6 +369,7 @@ def read_one_databag(
                 f"{where}: secret tokens {leaked} reached a log or the error"
             ) from error
         raise UncaughtError(f"{where}: {short(error.__cause__)} escaped") from error
+    release_finished_hooks()
     leaked = SECRETS.leaks([line.message for line in ctx.juju_log] + recording.reprs)
     if leaked:
         raise SecretLeakError(f"{where}: secret tokens {leaked} reached a log or a repr")

@@ -9,8 +9,11 @@ the hook's output must equal its input: every databag and the stored state uncha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+from hypothesis import given
 from ops import testing
 
 from tests.fuzz.harness import (
@@ -22,9 +25,33 @@ from tests.fuzz.harness import (
     SetterTarget,
     exception_texts,
     fuzz_charm,
+    release_finished_hooks,
     short,
 )
 from tests.fuzz.hostile import SECRETS
+from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
+
+
+def setter_test(target: SetterTarget) -> Callable[[Setter], None]:
+    """The test pytest collects for a provider's setters: one property per setter.
+
+    A setter that reaches known defects is skipped unless the profile explores them.
+    """
+
+    @pytest.mark.parametrize("setter", target.setters, ids=lambda setter: setter.name)
+    def test_setters_refuse_invalid_input_with_value_error_and_change_nothing(setter: Setter):
+        if setter.known_defects and not EXPLORE_KNOWN_DEFECTS:
+            pytest.skip(
+                f"reaches known defects {', '.join(setter.known_defects)}; `make fuzz` runs it"
+            )
+
+        @given(args=setter.invalid)
+        def property_(args: tuple[Any, ...]) -> None:
+            check_invalid_call(target, setter, args)
+
+        property_()
+
+    return test_setters_refuse_invalid_input_with_value_error_and_change_nothing
 
 
 def check_invalid_call(target: SetterTarget, setter: Setter, args: tuple[Any, ...]) -> None:
@@ -38,6 +65,7 @@ def check_invalid_call(target: SetterTarget, setter: Setter, args: tuple[Any, ..
         TALLY.setter_calls += 1
         error = _call(setter, manager.charm.library, args)
         after = manager.run()
+    release_finished_hooks()
     where = f"{target.name}.{setter.name}{short(args)}"
     if error is None:
         raise SetterMisbehavedError(f"{where} accepted invalid input")

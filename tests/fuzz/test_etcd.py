@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +21,7 @@ from tests.fuzz.harness import (
     RemoteDataTarget,
     Setter,
     SetterTarget,
-    known_defect_problems,
+    known_defects_test,
     short,
 )
 from tests.fuzz.hostile import (
@@ -37,9 +36,8 @@ from tests.fuzz.hostile import (
     secret_pems,
     secret_text,
 )
-from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
-from tests.fuzz.setters import check_invalid_call
+from tests.fuzz.setters import setter_test
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -408,34 +406,7 @@ SETTERS = SetterTarget(
 )
 
 
-@pytest.mark.parametrize("setter", SETTERS.setters, ids=lambda setter: setter.name)
-def test_setters_refuse_invalid_input_with_value_error_and_change_nothing(setter: Setter):
-    if setter.known_defects and not EXPLORE_KNOWN_DEFECTS:
-        pytest.skip(
-            f"reaches known defects {', '.join(setter.known_defects)}; `make fuzz` runs it"
-        )
-
-    @given(args=setter.invalid)
-    def property_(args: tuple[Any, ...]) -> None:
-        check_invalid_call(SETTERS, setter, args)
-
-    property_()
-
-
-def test_the_known_defects_named_by_the_variants_are_those_listed():
-    # Every variant of the module, found rather than listed, so that a new one cannot be
-    # left out: each remote-data role and each setter of each setter target.
-    variants = [
-        variant
-        for value in globals().values()
-        for variant in (
-            [value]
-            if isinstance(value, RemoteDataTarget)
-            else value.setters
-            if isinstance(value, SetterTarget)
-            else []
-        )
-    ]
-    assert {REQUIRER.name, PROVIDER.name} <= {variant.name for variant in variants}
-    assert {setter.name for setter in SETTERS.setters} <= {variant.name for variant in variants}
-    assert known_defect_problems(KNOWN_DEFECTS, variants) == []
+test_setters_refuse_invalid_input_with_value_error_and_change_nothing = setter_test(SETTERS)
+test_the_known_defects_named_by_the_variants_are_those_listed = known_defects_test(
+    KNOWN_DEFECTS, globals()
+)

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import ops
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from ops import testing
@@ -40,13 +39,13 @@ from tests.fuzz.harness import (
     Setter,
     SetterTarget,
     UncaughtError,
-    known_defect_problems,
+    known_defects_test,
+    release_finished_hooks,
     short,
 )
 from tests.fuzz.hostile import databags, hostile_text, mixed_with
-from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
-from tests.fuzz.setters import check_invalid_call
+from tests.fuzz.setters import setter_test
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -264,6 +263,8 @@ def run_hook(ctx: testing.Context[Any], event: Any, state: testing.State, where:
         return ctx.run(event, state)
     except testing.errors.UncaughtCharmError as error:
         raise UncaughtError(f"{where}: {short(error.__cause__)} escaped") from error
+    finally:
+        release_finished_hooks()
 
 
 def relation_in(state: testing.State, relation_id: int) -> testing.Relation:
@@ -488,6 +489,7 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
                 else:
                     library.clear_connection()
                 state = manager.run()
+            release_finished_hooks()
             port_sent = action != "clear"
         elif action == "join":
             relation = dataclasses.replace(
@@ -637,34 +639,7 @@ SETTERS = SetterTarget(
 )
 
 
-@pytest.mark.parametrize("setter", SETTERS.setters, ids=lambda setter: setter.name)
-def test_setters_refuse_invalid_input_with_value_error_and_change_nothing(setter: Setter):
-    if setter.known_defects and not EXPLORE_KNOWN_DEFECTS:
-        pytest.skip(
-            f"reaches known defects {', '.join(setter.known_defects)}; `make fuzz` runs it"
-        )
-
-    @given(args=setter.invalid)
-    def property_(args: tuple[Any, ...]) -> None:
-        check_invalid_call(SETTERS, setter, args)
-
-    property_()
-
-
-def test_the_known_defects_named_by_the_variants_are_those_listed():
-    # Every variant of the module, found rather than listed, so that a new one cannot be
-    # left out: each remote-data role and each setter of each setter target.
-    variants = [
-        variant
-        for value in globals().values()
-        for variant in (
-            [value]
-            if isinstance(value, RemoteDataTarget)
-            else value.setters
-            if isinstance(value, SetterTarget)
-            else []
-        )
-    ]
-    assert {REQUIRER.name, PROVIDER.name} <= {variant.name for variant in variants}
-    assert {setter.name for setter in SETTERS.setters} <= {variant.name for variant in variants}
-    assert known_defect_problems(KNOWN_DEFECTS, variants) == []
+test_setters_refuse_invalid_input_with_value_error_and_change_nothing = setter_test(SETTERS)
+test_the_known_defects_named_by_the_variants_are_those_listed = known_defects_test(
+    KNOWN_DEFECTS, globals()
+)
