@@ -111,6 +111,15 @@ FIXTURES: dict[str, Fixture] = {
     "zookeeper": Fixture(
         published={"provides": {"port": "2181", "rest_port": "9998"}, "requires": {}},
     ),
+    "kafka": Fixture(
+        published={
+            "provides": {
+                "port": "9092",
+                "zookeepers": '[{"host": "10.0.9.5", "port": "2181", "rest_port": "9998"}]',
+            },
+            "requires": {},
+        },
+    ),
 }
 
 # --- Reading the docstrings -----------------------------------------------------------------

@@ -23,6 +23,7 @@ ENDPOINTS = {
         "requires": "zookeeper",
         "provides": "zookeeper-server",
     },
+    "charms.kafka.v0.kafka": {"interface": "kafka", "requires": "kafka", "provides": "client"},
 }
 
 
