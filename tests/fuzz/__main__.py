@@ -68,6 +68,10 @@ def main() -> int:
         f"--ignore={FUZZ_DIRECTORY / 'test_harness.py'}",
         "-p",
         "no:cacheprovider",
+        # pytest's log capture keeps every record of a test until it ends, with the objects
+        # its arguments name: over thousands of hooks per property, gigabytes.
+        "-p",
+        "no:logging",
         "--show-capture=no",
         "-q",
     ]
