@@ -108,9 +108,10 @@ class KafkaCharm(ops.CharmBase):
 ```
 
 What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
-relations that join later. `clear_connection()` withdraws all of it from every relation. A
-port sent without a zookeeper list is logged once, at WARNING, as unusable by legacy
-clients.
+relations that join later. A key the charm has not set keeps what is on the wire: after a
+refresh from the reactive charm, that charm's port stays until the `ops` charm sends one.
+`clear_connection()` withdraws all of it from every relation. A port sent without a
+zookeeper list is logged once, at WARNING, as unusable by legacy clients.
 
 ## Events
 
@@ -216,8 +217,9 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   counts as absent on its own, and so does each malformed entry of the zookeeper list (the
   others count). A WARNING names the relation, unit and fields (never a value), and
   `malformed_units()` lists them. A zookeeper list that is not JSON, not a list, nested too
-  deep or longer than 64 KiB is malformed as a whole. A unit without a valid port, or
-  without a valid host or `private-address`, is not usable.
+  deep or longer than 65,536 characters is malformed as a whole. An entry with any bad
+  field (its REST port too) is malformed. A unit without a valid port, or without a valid
+  host or `private-address`, is not usable.
 - Bad input from the charm raises `ValueError` before anything is written or stored: a port
   outside 1 to 65535, a port that is neither an integer nor a string of digits (a bool, a
   float, bytes), a host that is not a host name or an IP address, a zookeeper list that is
@@ -413,8 +415,6 @@ def _pair_as_entry(value: Any) -> Any:
 class ZookeeperServer(_WireModel):
     """A zookeeper server, as a kafka unit passes it on to its clients."""
 
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
     host: Host
     port: Port
     rest_port: Port | None = None
@@ -426,17 +426,11 @@ class ZookeeperServer(_WireModel):
 
 
 class KafkaConnection(_WireModel):
-    """What a kafka unit sends: its port and, if given, its host and zookeeper list."""
+    """What a kafka unit sends: its port and host, and its zookeeper list, where set."""
 
     port: Port | None = None
     host: Host | None = None
     zookeepers: tuple[ZookeeperServer, ...] | None = None
-
-
-class _RemoteZookeeperServer(ZookeeperServer):
-    """An entry of a remote zookeeper list: keys the entry does not know are ignored."""
-
-    model_config = pydantic.ConfigDict(extra="ignore", frozen=True)
 
 
 class KafkaProviderData(_WireModel):
@@ -444,8 +438,27 @@ class KafkaProviderData(_WireModel):
 
     port: Port | None = None
     host: Host | None = None
-    zookeepers: tuple[_RemoteZookeeperServer, ...] | None = None
+    zookeepers: tuple[ZookeeperServer, ...] | None = None
     private_address: Host | None = pydantic.Field(default=None, alias="private-address")
+
+
+class _SentAddress(_WireModel):
+    """What `send_connection` takes: a port is required."""
+
+    port: Port
+    host: Host | None = None
+
+
+class _SentZookeeperServer(ZookeeperServer):
+    """A zookeeper server as the charm gives it: a key the wire does not have is an error."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class _SentZookeepers(_WireModel):
+    """What `send_zookeepers` takes."""
+
+    zookeepers: tuple[_SentZookeeperServer, ...]
 
 
 _RAW_KEYS = ("port", "host", "private-address")
@@ -1006,16 +1019,18 @@ def _entry(value: Any) -> Any:
 
     A mapping (the zookeeper library's legacy `zookeepers()`), an object with `host`, `port`
     and `rest_port` attributes (its typed `ZookeeperUnit`), or a `(host, port)` or
-    `(host, port, rest_port)` tuple, as the seed's `send_zookeepers` took.
+    `(host, port, rest_port)` tuple or list, as the seed's `send_zookeepers` took.
     """
     given: Any = value  # not narrowed by isinstance: the charm may pass anything
     if isinstance(given, Mapping):
         return dict(cast("Mapping[str, Any]", given))
-    if isinstance(given, tuple) and len(cast("tuple[Any, ...]", given)) in (2, 3):
-        fields = ("host", "port", "rest_port")
-        return dict(zip(fields, cast("tuple[Any, ...]", given), strict=False))
-    if isinstance(given, (str, bytes, tuple)) or not hasattr(given, "host"):
+    if isinstance(given, (tuple, list)):
+        items = cast("Sequence[Any]", given)
+        if len(items) in (2, 3):
+            return dict(zip(("host", "port", "rest_port"), items, strict=False))
         return value  # refused by the model, with its message
+    if isinstance(given, (str, bytes)) or not hasattr(given, "host"):
+        return value
     return {
         "host": getattr(value, "host", None),
         "port": getattr(value, "port", None),
@@ -1030,11 +1045,15 @@ def _zookeeper_list(zookeepers: Any) -> tuple[Any, ...]:
     return tuple(_entry(value) for value in cast("Iterable[Any]", zookeepers))
 
 
+_PROVIDER_KEYS = ("port", "host", "zookeepers")
+
+
 class KafkaProvides(_KafkaEndpoint):
     """The kafka side of the `kafka` interface: sends where this broker and zookeeper are.
 
     What the charm sends is kept in the unit's stored state and written, by this unit, on
-    every relation of the endpoint, including relations that join later.
+    every relation of the endpoint, including relations that join later. A key the charm
+    has not set (since a refresh from the reactive charm, say) keeps what is on the wire.
 
     Args:
         charm: the charm that owns the endpoint.
@@ -1046,9 +1065,10 @@ class KafkaProvides(_KafkaEndpoint):
 
     def __init__(self, charm: ops.CharmBase, relation_name: str = "client"):
         super().__init__(charm, relation_name, ops.RelationRole.provides)
-        # Per relation id: whether it was connected and available when last announced; and
-        # whether the warning about a port without zookeepers was given.
-        self._stored.set_default(connection={}, relations={}, warned=False)
+        # `sent`: the wire value of each key the charm set ("" once withdrawn). `relations`:
+        # per relation id, whether it was connected and available when last announced.
+        # `warned`: whether the warning about a port without zookeepers was given.
+        self._stored.set_default(sent={}, relations={}, warned=False)
         self.framework.observe(charm.on[relation_name].relation_created, self._on_created)
         # At the end of the hook, so that the order of the charm's calls does not matter.
         self.framework.observe(self.framework.on.pre_commit, self._on_pre_commit)
@@ -1067,9 +1087,8 @@ class KafkaProvides(_KafkaEndpoint):
         Raises:
             ValueError: the port or the host is invalid; nothing is written.
         """
-        sent = _validated(KafkaConnection, {"port": port, "host": host})
-        current = self.published() or KafkaConnection()
-        self._publish(current.model_copy(update={"port": sent.port, "host": sent.host}))
+        sent = _validated(_SentAddress, {"port": port, "host": host})
+        self._send(port=_encode_raw(sent.port), host=_encode_raw(sent.host))
 
     def send_port(self, port: int | str) -> None:
         """The later legacy name for `send_connection(port)`."""
@@ -1091,43 +1110,49 @@ class KafkaProvides(_KafkaEndpoint):
         Raises:
             ValueError: the list or one of its servers is invalid; nothing is written.
         """
-        sent = _validated(KafkaConnection, {"zookeepers": _zookeeper_list(zookeepers)})
-        current = self.published() or KafkaConnection()
-        self._publish(current.model_copy(update={"zookeepers": sent.zookeepers}))
+        sent = _validated(_SentZookeepers, {"zookeepers": _zookeeper_list(zookeepers)})
+        self._send(zookeepers=_encode_zookeepers(sent.zookeepers))
 
     def clear_connection(self) -> None:
         """Withdraw the port, host and zookeeper list from every relation of the endpoint.
 
         This also removes what a legacy build of the charm wrote.
         """
-        self._publish(None)
+        self._send(**dict.fromkeys(_PROVIDER_KEYS, ""))
 
     def published(self) -> KafkaConnection | None:
-        """What this unit sends, as the charm set it, or None."""
-        stored = self._stored.connection
-        if not stored:
+        """What this unit sends, as the charm set it, or None when it set nothing."""
+        sent = {key: value for key, value in self._stored.sent.items() if value}
+        if not sent:
             return None
-        servers = stored["zookeepers"]
+        servers = json.loads(sent["zookeepers"]) if "zookeepers" in sent else None
         return KafkaConnection.model_construct(
-            port=stored["port"],
-            host=stored["host"],
+            port=int(sent["port"]) if "port" in sent else None,
+            host=sent.get("host"),
             zookeepers=None
             if servers is None
-            else tuple(ZookeeperServer.model_construct(**dict(server)) for server in servers),
+            else tuple(
+                ZookeeperServer.model_construct(
+                    host=server["host"],
+                    port=int(server["port"]),
+                    rest_port=None if server["rest_port"] is None else int(server["rest_port"]),
+                )
+                for server in servers
+            ),
         )
 
-    def _publish(self, connection: KafkaConnection | None) -> None:
-        # As JSON-able values: stored state holds no tuples or models.
-        self._stored.connection = {} if connection is None else connection.model_dump(mode="json")
+    def _send(self, **wire_values: str) -> None:
+        self._stored.sent.update(wire_values)
         for relation in self.relations:
             self._write(relation)
             self._reconcile(relation)
 
     def _on_pre_commit(self, _: ops.PreCommitEvent) -> None:
         """Warn, once, when the port is sent without the zookeeper list legacy clients need."""
-        sent = self.published()
-        if sent is None or sent.port is None or sent.zookeepers:
-            self._stored.warned = False  # say it again if it happens again
+        sent = self._stored.sent
+        if not sent.get("port") or (sent.get("zookeepers") or "[]") != "[]":
+            if self._stored.warned:
+                self._stored.warned = False  # say it again if it happens again
         elif not self._stored.warned:
             self._stored.warned = True
             logger.warning(
@@ -1136,22 +1161,14 @@ class KafkaProvides(_KafkaEndpoint):
             )
 
     def _write(self, relation: ops.Relation) -> None:
-        """Write what the charm sent, or withdraw it; touch no key whose value is right."""
-        sent = self.published()
+        """Write what the charm set, or withdraw it; touch no key whose value is right."""
         databag = relation.data[self.model.unit]
-        wanted = {
-            "port": _encode_raw(None if sent is None else sent.port),
-            "host": _encode_raw(None if sent is None else sent.host),
-            "zookeepers": ""
-            if sent is None or sent.zookeepers is None
-            else _encode_zookeepers(sent.zookeepers),
-        }
-        for key, value in wanted.items():
+        for key, value in self._stored.sent.items():
             if databag.get(key, "") != value:
                 databag[key] = value
 
     def _on_created(self, event: ops.RelationCreatedEvent) -> None:
-        if self.published() is not None:  # what a legacy build wrote stays until replaced
+        if self._stored.sent:
             self._write(event.relation)
             self._reconcile(event.relation)  # the port is on the relation now
 
