@@ -171,13 +171,16 @@ class Unit:
         }
 
     def databag(self, integration: Integration) -> dict[str, str]:
-        """This unit's current databag on the integration (empty if it is not in it)."""
-        relation = self.relation_state(integration)
+        """This unit's databag on the integration, or the last one it wrote there if it left.
+
+        Empty if it never was in the integration; see `Integration.left`.
+        """
+        relation = self.relation_state(integration) or integration.left.get(self)
         return dict(relation.local_unit_data) if relation else {}
 
     def app_databag(self, integration: Integration) -> dict[str, str]:
         """The application databag on the integration, as this unit last saw it."""
-        relation = self.relation_state(integration)
+        relation = self.relation_state(integration) or integration.left.get(self)
         return dict(relation.local_app_data) if relation else {}
 
     def relation_state(self, integration: Integration) -> testing.Relation | None:
@@ -219,6 +222,11 @@ class Integration:
     """Units that have run relation-created and not yet relation-broken."""
     joined: dict[Unit, set[Unit]] = dataclasses.field(default_factory=dict)
     """Per unit, the remote units it has seen join and not yet seen depart."""
+    left: dict[Unit, testing.RelationBase] = dataclasses.field(default_factory=dict)
+    """Per unit that ran relation-broken, the relation as it last held it. Juju keeps a
+    unit's settings for the lifetime of the relation, whatever the unit's, so the units that
+    have not yet seen it depart still read what it wrote (when a relation is removed, the
+    units of one side may all have left before the other side's departed hooks run)."""
 
     def end_of(self, app: Application) -> Endpoint:
         """The endpoint of the integration that belongs to this application."""
@@ -505,6 +513,7 @@ class Deployment:
         new_events = unit.context.emitted_events[seen:]
         if hook.kind == "relation-broken" and hook.integration is not None:
             hook.integration.members.discard(unit)
+            hook.integration.left[unit] = state_out.get_relation(hook.integration.id)
             state_out = self._without_relation(state_out, hook.integration)
         changes = self._databag_changes(unit, state_in, state_out)
         unit.state = state_out

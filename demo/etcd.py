@@ -18,7 +18,7 @@ from pathlib import Path
 
 import ops
 
-from charm import LegacyInterfacesDemoCharm
+from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
 from charms.etcd.v0.etcd import EtcdAvailable, credentials_for_testing
 from demo.deployment import Application, Endpoint, HookRun, Integration, Unit, load_charmcraft_yaml
 from demo.story import Stage, Story, expect, expect_fired, expect_status, fired_on
@@ -26,7 +26,6 @@ from etcd_roles import CLIENT_CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE
 
 CONNECTION_STRING = "https://10.20.0.11:2379,https://10.20.0.12:2379"
 ETCD_VERSION = "3.5.16"
-NOT_RELATED = "relate to etcd, or set etcd-connection-string"
 TLS_ACTIVE = f"etcd {ETCD_VERSION} at {CONNECTION_STRING} (TLS)"
 
 # Made-up PEM of the usual sizes, from the library's test helper: the library checks the PEM
@@ -94,7 +93,7 @@ class EtcdStory(Story):
             config={"etcd-credentials-dir": str(credentials_dir)},
         )
         etcd, client = deployment.apps["etcd"], deployment.apps["client"]
-        expect_status(_first(client), "blocked", NOT_RELATED)
+        expect_status(_first(client), "blocked", NOTHING_TO_DO)
         return etcd, client
 
     def _relate(self, stage: Stage, etcd: Application, client: Application) -> Integration:
@@ -171,7 +170,7 @@ class EtcdStory(Story):
         expect_fired(
             runs, _first(client), ["EtcdTlsUnavailable", "EtcdUnavailable", "EtcdDisconnected"]
         )
-        expect_status(_first(client), "blocked", NOT_RELATED)
+        expect_status(_first(client), "blocked", NOTHING_TO_DO)
 
     def _relate_reactive_client(self, stage: Stage, etcd: Application) -> Application:
         stage.step("refresh from the reactive charm: relate etcd:db to a client running it")

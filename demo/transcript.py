@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import ops
 
@@ -21,7 +21,7 @@ _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 
 # Column layout: "   <unit>  <hook>", and below it "<INDENT><label> <text>".
 _MARGIN = "   "
-_UNIT_WIDTH = 9
+_UNIT_WIDTH = 12  # fits zookeeper/10
 _INDENT = _MARGIN + " " * (_UNIT_WIDTH + 2)
 _LABEL_WIDTH = 8
 
@@ -153,11 +153,17 @@ class Transcript:
         self._fields([(_marker(change, key), key, value) for key, value in _visible_items(change)])
 
     def _fields(self, rows: list[tuple[str, str, object]]) -> None:
-        """Name-value rows under a label, aligned; each starts with a marker such as `+`."""
+        """Name-value rows under a label, aligned; each starts with a marker such as `+`.
+
+        A sequence shows one item per line, under its name: a payload of several units or
+        servers stays readable.
+        """
         width = max((len(name) for _, name, _ in rows), default=0)
         for marker, name, value in rows:
-            text = f"{marker:<1} {name:<{width}}  {self._mask(name, value)}"
-            self._write(f"{_INDENT}{'':<{_LABEL_WIDTH}}{text}")
+            for index, item in enumerate(_items(value)):
+                shown_marker, shown_name = (marker, name) if index == 0 else ("", "")
+                text = f"{shown_marker:<1} {shown_name:<{width}}  {self._mask(name, item)}"
+                self._write(f"{_INDENT}{'':<{_LABEL_WIDTH}}{text}")
 
     def _labelled(self, label: str, text: str) -> None:
         self._write(f"{_INDENT}{label:<{_LABEL_WIDTH}}{text}")
@@ -165,6 +171,14 @@ class Transcript:
     def _write(self, line: str) -> None:
         self._lines.append(line)
         print(line, file=self._out)
+
+
+def _items(value: object) -> list[object]:
+    """A value's lines: each item of a tuple or list (None, shown `(none)`, if it is empty)."""
+    if isinstance(value, (tuple, list)):
+        items: list[object] = [*cast("Iterable[object]", value)]
+        return items or [None]
+    return [value]
 
 
 def _visible_items(change: DatabagChange) -> list[tuple[str, str | None]]:

@@ -5,8 +5,8 @@
 
 A thin composition. The charm creates the library objects, as attributes of its own so that
 tests can emit their events with `ops.testing`'s `ctx.on.custom`; each interface's behaviour
-lives in its own module (`etcd_roles.py` for etcd), as one `ops.Object` that observes what
-it needs; the charm gathers their statuses.
+lives in its own module (`etcd_roles.py`, `zookeeper_roles.py`, `kafka_roles.py`), as one
+`ops.Object` that observes what it needs; the charm gathers their statuses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from __future__ import annotations
 import ops
 
 from charms.etcd.v0.etcd import EtcdProvides, EtcdRequires
+from charms.kafka.v0.kafka import KafkaProvides, KafkaRequires
+from charms.zookeeper.v0.zookeeper import ZookeeperProvides, ZookeeperRequires
 from etcd_roles import EtcdRoles
+from kafka_roles import KafkaRoles
+from zookeeper_roles import ZookeeperRoles
+
+# The status of a unit that plays no role yet.
+NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper or kafka"
 
 
 class LegacyInterfacesDemoCharm(ops.CharmBase):
@@ -24,13 +31,27 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
         super().__init__(framework)
         self.etcd = EtcdRequires(self)
         self.etcd_server = EtcdProvides(self)
+        self.zookeeper = ZookeeperRequires(self)
+        # One charm cannot declare `zookeeper` on both sides: see charmcraft.yaml.
+        self.zookeeper_server = ZookeeperProvides(self, "zookeeper-server")
+        self.kafka = KafkaRequires(self)
+        self.kafka_server = KafkaProvides(self)
         self.etcd_roles = EtcdRoles(self, self.etcd, self.etcd_server)
+        # Kafka forwards what it reads on its zookeeper endpoint to its own clients.
+        self.kafka_roles = KafkaRoles(self, self.kafka, self.kafka_server, self.zookeeper)
+        self.zookeeper_roles = ZookeeperRoles(self, self.zookeeper, self.zookeeper_server)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent) -> None:
-        statuses = self.etcd_roles.statuses()
+        # ops shows the first of the most severe statuses. Kafka's come before zookeeper's:
+        # a kafka unit is a zookeeper client too, and its kafka status names its zookeepers.
+        statuses = [
+            *self.etcd_roles.statuses(),
+            *self.kafka_roles.statuses(),
+            *self.zookeeper_roles.statuses(),
+        ]
         if not statuses:
-            statuses.append(ops.BlockedStatus("relate to etcd, or set etcd-connection-string"))
+            statuses.append(ops.BlockedStatus(NOTHING_TO_DO))
         for status in statuses:
             event.add_status(status)
 

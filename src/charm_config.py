@@ -11,6 +11,10 @@ import ops
 DEFAULT_CREDENTIALS_DIR = "/var/lib/legacy-interfaces-demo/etcd"
 
 
+class ProviderConfigError(ValueError):
+    """A provider's config cannot be published; the message is fit for a Blocked status."""
+
+
 @dataclasses.dataclass(frozen=True)
 class DemoConfig:
     """The charm's config options; `load_config` turns dashes in their names to underscores."""
@@ -19,3 +23,7 @@ class DemoConfig:
     etcd_version: str = ""
     etcd_tls_secret: ops.Secret | None = None
     etcd_credentials_dir: str = DEFAULT_CREDENTIALS_DIR
+    # Ports are None while unset: Juju leaves an option without a default out of the config.
+    zookeeper_port: int | None = None
+    zookeeper_rest_port: int | None = None
+    kafka_port: int | None = None

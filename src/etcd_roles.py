@@ -20,7 +20,7 @@ from pathlib import Path
 
 import ops
 
-from charm_config import DemoConfig
+from charm_config import DemoConfig, ProviderConfigError
 from charms.etcd.v0.etcd import (
     EtcdClientTls,
     EtcdCluster,
@@ -39,10 +39,6 @@ CLIENT_CA_FILE = "ca.crt"
 # The content keys of the `etcd-tls-secret` user secret. Juju secret keys cannot contain
 # underscores, so these are the wire keys (`client_key`, ...) spelled with dashes.
 TLS_SECRET_KEYS = ("client-key", "client-cert", "client-ca")
-
-
-class ProviderConfigError(ValueError):
-    """The provider config cannot be published; the message is fit for a Blocked status."""
 
 
 class EtcdRoles(ops.Object):

@@ -9,10 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from ops import testing
 import demo.etcd
 from charm import LegacyInterfacesDemoCharm
 from charms.etcd.v0.etcd import EtcdRequires, credentials_for_testing, etcd_relation_for_testing
+from demo.__main__ import STORIES
 from demo.deployment import Deployment, Endpoint, charm_context, load_charmcraft_yaml
 from demo.etcd import (
     CLIENT_CA,
@@ -35,76 +33,26 @@ from demo.etcd import (
 )
 from demo.runner import main
 from demo.transcript import Masker
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-# --- Reading the transcript ----------------------------------------------------------------
-
-HOOK_LINE = re.compile(r"^   (?P<unit>\S+/\d+)\s+(?P<hook>\S+)(?:  \((?P<detail>.*)\))?$")
-STEP_LINE = re.compile(r"^(?P<number>\d+)\. (?P<title>.*)$")
-
-
-@dataclasses.dataclass
-class HookBlock:
-    step: int
-    unit: str
-    hook: str
-    detail: str
-    lines: list[str]
-
-    @property
-    def events(self) -> list[str]:
-        return [line.split()[1] for line in self.lines if line.split()[0] == "event"]
-
-
-def hook_blocks(text: str) -> list[HookBlock]:
-    blocks: list[HookBlock] = []
-    step = 0
-    for line in text.splitlines():
-        if match := STEP_LINE.match(line):
-            step = int(match["number"])
-        elif match := HOOK_LINE.match(line):
-            blocks.append(HookBlock(step, match["unit"], match["hook"], match["detail"] or "", []))
-        elif line.startswith(" " * 10) and blocks:
-            blocks[-1].lines.append(line.strip())
-    return blocks
-
-
-def events_on(text: str, unit: str) -> list[str]:
-    return [event for block in hook_blocks(text) if block.unit == unit for event in block.events]
-
-
-def hooks_in_step(text: str, step: int) -> list[tuple[str, str, str]]:
-    return [(b.unit, b.hook, b.detail) for b in hook_blocks(text) if b.step == step]
-
-
-def run_make_demo(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the demo as `make demo` does, in a child process, with warnings as errors."""
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-m", "demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+from tests.demo.reading import (
+    events_on,
+    hook_blocks,
+    hooks_in_step,
+    run_make_demo,
+    steps,
+    story_section,
+)
 
 
 @pytest.fixture(scope="module")
-def transcript() -> str:
-    # In a child process: it is the real program, and where it fails (see above) it cannot
-    # leave anything behind in this one.
-    result = run_make_demo()
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+def transcript(demo_output: str) -> str:
+    """The etcd story's part of `make demo`'s output."""
+    return story_section(demo_output, EtcdStory.title)
 
 
 # --- make demo, end to end -----------------------------------------------------------------
 
 
-def test_make_demo_ends_with_the_story_summary(transcript: str):
+def test_the_etcd_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
         "etcd: OK - 47 hooks run; client/0 saw EtcdConnected > EtcdAvailable > "
         "EtcdTlsAvailable > EtcdTlsUnavailable > EtcdUnavailable > EtcdDisconnected; "
@@ -114,9 +62,7 @@ def test_make_demo_ends_with_the_story_summary(transcript: str):
 
 
 def test_steps_tell_the_story_in_order(transcript: str):
-    steps = [m["title"] for line in transcript.splitlines() if (m := STEP_LINE.match(line))]
-
-    assert steps == [
+    assert steps(transcript) == [
         "deploy the demo charm twice: as etcd, and as client",
         "relate etcd:db to client:etcd",
         "configure etcd: it publishes; the client becomes available, saves credentials",
@@ -229,11 +175,11 @@ def test_removing_the_relation_departs_then_breaks_on_each_unit(transcript: str)
     ]
 
 
-def test_no_secret_is_ever_printed(transcript: str):
+def test_no_secret_is_ever_printed(demo_output: str):
     for pem in (CLIENT_KEY, CLIENT_CERT, CLIENT_CA):
         for line in pem_body(pem):
-            assert line not in transcript
-    assert "-----BEGIN" not in transcript
+            assert line not in demo_output
+    assert "-----BEGIN" not in demo_output
 
 
 @pytest.mark.parametrize("app", ["client", "legacy"])
@@ -295,6 +241,14 @@ def test_every_file_goes_in_a_temporary_directory_that_is_removed(tmp_path: Path
     assert "client/etcd/client.key  0600" in result.stdout
     assert "legacy/etcd/client.key  0600" in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_tells_the_same_stories_in_this_process(demo_output: str):
+    # As `python -m demo` tells them, but here, where coverage sees every story's code run.
+    out = io.StringIO()
+
+    assert main(STORIES, out) == 0
+    assert out.getvalue() == demo_output
 
 
 def test_a_story_whose_expectation_fails_makes_the_demo_fail_loudly(
@@ -395,7 +349,7 @@ def test_masker_hides_a_bundle_that_contains_a_key_among_certificates():
 
 CHARMCRAFT = load_charmcraft_yaml(LegacyInterfacesDemoCharm)
 SECRET_ID = "secret:demo0000000000000042"
-NOT_RELATED = "relate to etcd, or set etcd-connection-string"
+NOT_RELATED = "relate an endpoint, or configure etcd, zookeeper or kafka"
 TLS_CONTENT = {"client-key": CLIENT_KEY, "client-cert": CLIENT_CERT, "client-ca": CLIENT_CA}
 
 
