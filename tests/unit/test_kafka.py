@@ -1906,9 +1906,9 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
     read_databag = kafka_library._read_databag
     validate = KafkaProviderData.model_validate
 
-    def counting_reads(databag: Mapping[str, str]) -> Any:
+    def counting_reads(databag: Mapping[str, str], valid_lists: Any) -> Any:
         reads.append(databag.get("private-address", ""))
-        return read_databag(databag)
+        return read_databag(databag, valid_lists)
 
     def counting_validations(values: Any, *args: Any, **kwargs: Any) -> Any:
         validations.append(values.get("private-address", ""))
@@ -2633,3 +2633,29 @@ def test_the_client_test_relation_makes_the_provider_connected():
     assert session.joined(relation.id, 0) == [client_connected(relation.id)]
     assert session.departed(relation.id, 0) == []
     assert session.departed(relation.id, 1) == [client_disconnected(relation.id)]
+
+
+def test_a_zookeeper_list_every_unit_sends_is_decoded_once_per_hook(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    decoded: list[str] = []
+    decode = kafka_library._decode_zookeepers
+
+    def counting_decode(value: str) -> Any:
+        decoded.append(value)
+        return decode(value)
+
+    monkeypatch.setattr(kafka_library, "_decode_zookeepers", counting_decode)
+    relation = kafka_relation_for_testing(units=4, zookeepers=2)
+    ctx = client_context()
+
+    with ctx(ctx.on.update_status(), testing.State(relations=[relation])) as manager:
+        offer = manager.charm.kafka.read()
+        manager.run()
+
+    assert len(decoded) == 1
+    assert len(offer.brokers) == 4
+    assert [(z.host, z.port, z.rest_port) for z in offer.zookeepers] == [
+        ("10.0.9.5", 2181, 9998),
+        ("10.0.9.6", 2181, 9998),
+    ]

@@ -657,11 +657,15 @@ class _UnitRead(NamedTuple):
     problems: dict[str, str]
 
 
-def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
+def _read_databag(
+    databag: Mapping[str, str], valid_lists: dict[str, tuple[ZookeeperServer, ...]]
+) -> _UnitRead:
     """Validate each field on its own terms: a malformed value counts as absent, alone.
 
     So does each malformed entry of the zookeeper list. A good databag is validated once;
-    one with bad fields or entries once more, without them.
+    one with bad fields or entries once more, without them. Every kafka unit sends the same
+    zookeeper list: `valid_lists` holds, by their text, the lists already read whole in this
+    hook, whose servers the model takes as they are.
     """
     values: dict[str, Any] = {
         key: _decode_raw(value) for key in _RAW_KEYS if (value := databag.get(key))
@@ -669,18 +673,22 @@ def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
     problems: dict[str, str] = {}
     if zookeepers := databag.get("zookeepers"):
         try:
-            values["zookeepers"] = _decode_zookeepers(zookeepers)
+            values["zookeepers"] = valid_lists.get(zookeepers) or _decode_zookeepers(zookeepers)
         except ValueError as error:
             problems["zookeepers"] = str(error)
     try:
-        return _UnitRead(KafkaProviderData.model_validate(values), problems)
+        data = KafkaProviderData.model_validate(values)
     except pydantic.ValidationError as error:
         bad = _problems(error)
+    else:
+        if zookeepers and data.zookeepers is not None:
+            valid_lists.setdefault(zookeepers, data.zookeepers)
+        return _UnitRead(data, problems)
     # A bad entry of the zookeeper list is reported as `zookeepers.<index>[.<key>]`.
     bad_entries = {f: reason for f, reason in bad.items() if f.startswith("zookeepers.")}
     if bad_entries:
         dropped = {field.split(".")[1] for field in bad_entries}
-        entries: list[Any] = values["zookeepers"]
+        entries: Sequence[Any] = values["zookeepers"]
         values["zookeepers"] = [e for i, e in enumerate(entries) if str(i) not in dropped]
         problems["zookeepers"] = _describe(
             {field.removeprefix("zookeepers."): reason for field, reason in bad_entries.items()}
@@ -867,6 +875,7 @@ class KafkaRequires(_KafkaEndpoint):
     def __init__(self, charm: ops.CharmBase, relation_name: str = "kafka"):
         super().__init__(charm, relation_name, ops.RelationRole.requires)
         self._reads: dict[tuple[int, str], _UnitRead] = {}
+        self._zookeeper_lists: dict[str, tuple[ZookeeperServer, ...]] = {}
         self._offers: dict[int, KafkaOffer] = {}
         self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
         # Per relation id: whether it was connected, and a digest of the offer last announced.
@@ -945,6 +954,7 @@ class KafkaRequires(_KafkaEndpoint):
     ) -> None:
         super()._start_view(departing, broken)
         self._reads.clear()
+        self._zookeeper_lists.clear()
         self._offers.clear()
 
     def _relation_offer(self, relation: ops.Relation) -> KafkaOffer:
@@ -964,7 +974,9 @@ class KafkaRequires(_KafkaEndpoint):
     def _read_unit(self, relation: ops.Relation, unit: ops.Unit) -> _UnitRead:
         read = self._reads.get((relation.id, unit.name))
         if read is None:
-            read = self._reads[relation.id, unit.name] = _read_databag(relation.data[unit])
+            read = self._reads[relation.id, unit.name] = _read_databag(
+                relation.data[unit], self._zookeeper_lists
+            )
             if read.problems:
                 self._warn(relation.id, unit.name, read.problems)
         return read
