@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import ops
 from hypothesis import strategies as st
+from ops import testing
 
 # --- Broken invariants ---------------------------------------------------------------------
 
@@ -354,6 +355,23 @@ def release_finished_hooks() -> None:
                 cache: Any = vars(attribute).get("_cache")
                 if cache is not None:
                     cache.clear()
+
+
+def run_hook(ctx: testing.Context[Any], event: Any, state: testing.State, where: str) -> Any:
+    """Run one hook for a library-specific property; an exception escaping it is uncaught."""
+    try:
+        return ctx.run(event, state)
+    except testing.errors.UncaughtCharmError as error:
+        raise UncaughtError(f"{where}: {short(error.__cause__)} escaped") from error
+    finally:
+        release_finished_hooks()
+
+
+def relation_in(state: testing.State, relation_id: int) -> testing.Relation:
+    """The relation with that id in the state (always a `testing.Relation` here)."""
+    relation = state.get_relation(relation_id)
+    assert isinstance(relation, testing.Relation)
+    return relation
 
 
 def exception_texts(error: BaseException) -> list[str]:

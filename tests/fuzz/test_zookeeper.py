@@ -38,9 +38,10 @@ from tests.fuzz.harness import (
     RepeatedEventError,
     Setter,
     SetterTarget,
-    UncaughtError,
     known_defects_test,
+    relation_in,
     release_finished_hooks,
+    run_hook,
     short,
 )
 from tests.fuzz.hostile import databags, hostile_text, mixed_with
@@ -255,23 +256,6 @@ class ServerCharm(ops.CharmBase):
 
     def _on_unavailable(self, event: Any) -> None:
         self.events.append(("unavailable", event.relation.id))
-
-
-def run_hook(ctx: testing.Context[Any], event: Any, state: testing.State, where: str) -> Any:
-    """Run one hook; an exception escaping it is an `UncaughtError`."""
-    try:
-        return ctx.run(event, state)
-    except testing.errors.UncaughtCharmError as error:
-        raise UncaughtError(f"{where}: {short(error.__cause__)} escaped") from error
-    finally:
-        release_finished_hooks()
-
-
-def relation_in(state: testing.State, relation_id: int) -> testing.Relation:
-    """The relation with that id in the state (always a `testing.Relation` here)."""
-    relation = state.get_relation(relation_id)
-    assert isinstance(relation, testing.Relation)
-    return relation
 
 
 # --- The endpoint answers with every relation's usable units, oldest first -----------------
