@@ -120,6 +120,21 @@ FIXTURES: dict[str, Fixture] = {
             "requires": {},
         },
     ),
+    "http": Fixture(
+        published={
+            "provides": {
+                "hostname": "192.0.2.0",
+                "port": "8080",
+                "services": (
+                    "- servers:\n  - - http-example-0-8080\n    - 192.0.2.0\n    - 8080\n"
+                    "    - check\n  service_host: 0.0.0.0\n  service_name: my-site\n"
+                    "  service_options:\n  - mode http\n  - balance leastconn\n"
+                    "  service_port: 80\n"
+                ),
+            },
+            "requires": {},
+        },
+    ),
 }
 
 # --- Reading the docstrings -----------------------------------------------------------------

@@ -24,6 +24,11 @@ ENDPOINTS = {
         "provides": "zookeeper-server",
     },
     "charms.kafka.v0.kafka": {"interface": "kafka", "requires": "kafka", "provides": "client"},
+    "charms.http.v0.http": {
+        "interface": "http",
+        "requires": "reverseproxy",
+        "provides": "website",
+    },
 }
 
 

@@ -13,8 +13,8 @@ from charmcraft.utils.charmlibs import get_lib_info, get_lib_internals
 from tests.metadata.librecord import full_name, library_paths
 
 LIBRARIES = library_paths()
-# What a library may import: the standard library, ops, and what its PYDEPS name.
-ALLOWED_IMPORTS = set(sys.stdlib_module_names) | {"ops", "pydantic"}
+# The module each distribution that a PYDEPS may name provides.
+MODULES = {"pydantic": "pydantic", "PyYAML": "yaml"}
 
 
 def test_there_are_libraries_to_check():
@@ -34,8 +34,13 @@ def test_charmcraft_accepts_the_library(path: Path):
 
 
 @pytest.mark.parametrize("path", LIBRARIES, ids=full_name)
-def test_pydeps_name_only_pydantic_2_unpinned(path: Path):
-    assert get_lib_internals(path).pydeps == ["pydantic>=2"]
+def test_pydeps_name_pydantic_2_first_and_pin_no_upper_bound(path: Path):
+    pydeps = get_lib_internals(path).pydeps
+
+    assert pydeps[0] == "pydantic>=2"
+    for requirement in pydeps:
+        assert re.fullmatch(r"[A-Za-z]+>=[0-9]+", requirement)
+        assert requirement.partition(">=")[0] in MODULES
 
 
 def test_library_ids_are_unique():
@@ -45,6 +50,8 @@ def test_library_ids_are_unique():
 
 @pytest.mark.parametrize("path", LIBRARIES, ids=full_name)
 def test_a_library_imports_nothing_but_stdlib_ops_and_its_pydeps(path: Path):
+    pydeps = [requirement.partition(">=")[0] for requirement in get_lib_internals(path).pydeps]
+    allowed = set(sys.stdlib_module_names) | {"ops"} | {MODULES[name] for name in pydeps}
     imported: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -52,4 +59,4 @@ def test_a_library_imports_nothing_but_stdlib_ops_and_its_pydeps(path: Path):
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
 
-    assert imported - ALLOWED_IMPORTS == set()
+    assert imported - allowed == set()
