@@ -649,15 +649,33 @@ ConfigLine = Annotated[str, pydantic.AfterValidator(_check_config_line)]
 
 
 class HttpHost(_WireModel):
-    """One address of a website: where a reverse proxy reaches it."""
+    """One address of a website: where a reverse proxy reaches it.
+
+    `str()` gives `host:port` (an IPv6 host in brackets), and the private address when it
+    differs from the hostname.
+    """
 
     hostname: Host
     private_address: Host
     port: Port
 
+    def __str__(self) -> str:
+        shown = f"{_bracketed(self.hostname)}:{self.port}"
+        if self.private_address != self.hostname:
+            shown += f" (private address {self.private_address})"
+        return shown
+
+
+def _bracketed(host: str) -> str:
+    """A host as it goes before `:port`: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
 
 class HttpWebsite(_WireModel):
-    """A usable website unit: its main address and the extra ones (`extended_data`)."""
+    """A usable website unit: its main address and the extra ones (`extended_data`).
+
+    `str()` gives the unit's name and each of its hosts: `my-site/0 at 10.0.0.5:8080`.
+    """
 
     relation_id: int
     unit_name: str
@@ -678,6 +696,9 @@ class HttpWebsite(_WireModel):
             hostname=self.hostname, private_address=self.private_address, port=self.port
         )
         return (main, *self.extended)
+
+    def __str__(self) -> str:
+        return f"{self.unit_name} at {', '.join(str(host) for host in self.hosts)}"
 
 
 class HttpService(_WireModel):
@@ -1104,16 +1125,21 @@ class HttpWebsiteRemoved(_HttpRelationEvent):
 
     def __init__(self, handle: ops.Handle, relation: ops.Relation, unit_name: str):
         super().__init__(handle, relation)
-        self.unit_name = unit_name
+        self._unit_name = unit_name
+
+    @property
+    def unit_name(self) -> str:
+        """The name of the website unit that went away, such as `my-site/1`."""
+        return self._unit_name
 
     def snapshot(self) -> dict[str, Any]:
         """Keep the relation and the unit's name when the event is deferred."""
-        return {**super().snapshot(), "unit_name": self.unit_name}
+        return {**super().snapshot(), "unit_name": self._unit_name}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Rebuild the relation and the unit's name of a deferred event."""
         super().restore(snapshot)
-        self.unit_name = str(snapshot["unit_name"])
+        self._unit_name = str(snapshot["unit_name"])
 
 
 class HttpProxyConnected(_HttpRelationEvent):
