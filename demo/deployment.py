@@ -123,6 +123,14 @@ class Application:
         self.leader: Unit | None = None
         self._next_unit_number = 0
 
+    def endpoints(self) -> list[str]:
+        """The names of the endpoints its charm declares, peers included."""
+        return [
+            name
+            for section in ("requires", "provides", "peers")
+            for name in self.charmcraft_yaml.get(section) or {}
+        ]
+
     def new_unit_number(self) -> int:
         """The next unit number; like Juju, numbers of removed units are never reused."""
         number = self._next_unit_number
@@ -552,8 +560,10 @@ class Deployment:
             unit.state,
             relations=[self._relation_for(unit, each) for each in integrations],
             # Bound to the unit's own address, so that a charm that publishes its ingress
-            # address (the http provider does) publishes a distinct one per unit.
-            networks=[unit.network(each.end_of(unit.app).name) for each in integrations],
+            # address (the http provider does) publishes a distinct one per unit. Juju binds
+            # every endpoint, related or not: a charm may ask for its address on one before
+            # anything is related to it (the http website does, to publish virtual IPs).
+            networks=[unit.network(endpoint) for endpoint in unit.app.endpoints()],
             config=dict(unit.app.config),
             leader=unit.is_leader,
             secrets=self._secrets_for(unit.app),

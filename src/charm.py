@@ -5,8 +5,9 @@
 
 A thin composition. The charm creates the library objects, as attributes of its own so that
 tests can emit their events with `ops.testing`'s `ctx.on.custom`; each interface's behaviour
-lives in its own module (`etcd_roles.py`, `zookeeper_roles.py`, `kafka_roles.py`), as one
-`ops.Object` that observes what it needs; the charm gathers their statuses.
+lives in its own module (`etcd_roles.py`, `zookeeper_roles.py`, `kafka_roles.py`,
+`http_roles.py`), as one `ops.Object` that observes what it needs; the charm gathers their
+statuses.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from __future__ import annotations
 import ops
 
 from charms.etcd.v0.etcd import EtcdProvides, EtcdRequires
+from charms.http.v0.http import HttpProvides, HttpRequires
 from charms.kafka.v0.kafka import KafkaProvides, KafkaRequires
 from charms.zookeeper.v0.zookeeper import ZookeeperProvides, ZookeeperRequires
 from etcd_roles import EtcdRoles
+from http_roles import HttpRoles
 from kafka_roles import KafkaRoles
 from zookeeper_roles import ZookeeperRoles
 
 # The status of a unit that plays no role yet.
-NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper or kafka"
+NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper, kafka or a website"
 
 
 class LegacyInterfacesDemoCharm(ops.CharmBase):
@@ -36,10 +39,13 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
         self.zookeeper_server = ZookeeperProvides(self, "zookeeper-server")
         self.kafka = KafkaRequires(self)
         self.kafka_server = KafkaProvides(self)
+        self.website = HttpProvides(self)
+        self.reverseproxy = HttpRequires(self)
         self.etcd_roles = EtcdRoles(self, self.etcd, self.etcd_server)
         # Kafka forwards what it reads on its zookeeper endpoint to its own clients.
         self.kafka_roles = KafkaRoles(self, self.kafka, self.kafka_server, self.zookeeper)
         self.zookeeper_roles = ZookeeperRoles(self, self.zookeeper, self.zookeeper_server)
+        self.http_roles = HttpRoles(self, self.website, self.reverseproxy)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent) -> None:
@@ -49,6 +55,7 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
             *self.etcd_roles.statuses(),
             *self.kafka_roles.statuses(),
             *self.zookeeper_roles.statuses(),
+            *self.http_roles.statuses(),
         ]
         if not statuses:
             statuses.append(ops.BlockedStatus(NOTHING_TO_DO))

@@ -9,6 +9,7 @@ import dataclasses
 import ops
 
 DEFAULT_CREDENTIALS_DIR = "/var/lib/legacy-interfaces-demo/etcd"
+DEFAULT_BACKENDS_DIR = "/var/lib/legacy-interfaces-demo/reverseproxy"
 
 
 class ProviderConfigError(ValueError):
@@ -27,3 +28,6 @@ class DemoConfig:
     zookeeper_port: int | None = None
     zookeeper_rest_port: int | None = None
     kafka_port: int | None = None
+    website_port: int | None = None
+    website_vips: str = ""
+    reverseproxy_config_dir: str = DEFAULT_BACKENDS_DIR

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TITLE_LINE = re.compile(r"^=== (?P<title>.*) ===$")
 HOOK_LINE = re.compile(r"^   (?P<unit>\S+/\d+)\s+(?P<hook>\S+)(?:  \((?P<detail>.*)\))?$")
 STEP_LINE = re.compile(r"^(?P<number>\d+)\. (?P<title>.*)$")
+NOTE_LINE = re.compile(r"^   # (?P<note>.*)$")
 
 
 @dataclasses.dataclass
@@ -77,3 +78,15 @@ def hooks_in_step(text: str, step: int) -> list[tuple[str, str, str]]:
 
 def steps(text: str) -> list[str]:
     return [m["title"] for line in text.splitlines() if (m := STEP_LINE.match(line))]
+
+
+def notes_in_step(text: str, step: int) -> list[str]:
+    """What the story says in the step beside the hooks (its `# ...` lines), in order."""
+    found: list[str] = []
+    current = 0
+    for line in text.splitlines():
+        if match := STEP_LINE.match(line):
+            current = int(match["number"])
+        elif (match := NOTE_LINE.match(line)) and current == step:
+            found.append(match["note"])
+    return found

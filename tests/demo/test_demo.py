@@ -349,7 +349,7 @@ def test_masker_hides_a_bundle_that_contains_a_key_among_certificates():
 
 CHARMCRAFT = load_charmcraft_yaml(LegacyInterfacesDemoCharm)
 SECRET_ID = "secret:demo0000000000000042"
-NOT_RELATED = "relate an endpoint, or configure etcd, zookeeper or kafka"
+NOT_RELATED = "relate an endpoint, or configure etcd, zookeeper, kafka or a website"
 TLS_CONTENT = {"client-key": CLIENT_KEY, "client-cert": CLIENT_CERT, "client-ca": CLIENT_CA}
 
 

@@ -1,0 +1,359 @@
+# Copyright 2026 The legacy-interfaces authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The http story: a website with a virtual IP behind a reverse proxy, through the library.
+
+Both applications run the demo charm. `website` uses its `website` endpoint (`HttpProvides`)
+and publishes the port in its config, with the unit's address and the virtual IP the units
+share. `proxy` uses its `reverseproxy` endpoint (`HttpRequires`) and renders, from
+`services()`, the haproxy backends it would serve, into a file the story prints.
+
+A last chapter relates a website that still runs the legacy reactive charm, then refreshes it
+to the demo charm: the reverse proxy reads the legacy bytes as it reads its own, and sees no
+change when the library rewrites them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import ops
+
+from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
+from demo.deployment import Application, Endpoint, Integration, Unit, load_charmcraft_yaml
+from demo.story import Stage, Story, expect, expect_fired, expect_status, fired_on
+from http_roles import BACKENDS_FILE
+
+WEBSITE_PORT = 8080
+VIP = "10.1.0.100"
+MOVED_VIP = "10.1.0.200"
+# The keys a website writes; Juju's own `private-address` is among them, overwritten.
+WEBSITE_KEYS = ("hostname", "private-address", "port", "extended_data")
+# The library events each side sees when a relation of it starts, and ends.
+PROXY_STARTS = ["HttpConnected", "HttpAvailable", "HttpNewWebsite"]
+WEBSITE_STARTS = ["HttpProxyConnected", "HttpProxyAvailable"]
+WEBSITE_ENDS = ["HttpProxyUnavailable", "HttpProxyDisconnected"]
+PROXY_ENDS = ["HttpWebsiteRemoved", "HttpUnavailable", "HttpDisconnected"]
+
+
+class ReactiveWebsiteStandIn(ops.CharmBase):
+    """What the simulator can run of a legacy reactive website: the bytes its layer wrote.
+
+    Reactive code cannot run under ops.testing. A website charm built on an interface-http
+    release that published through `to_publish`, which JSON-encodes every value, called
+    `configure(port)` when a reverse proxy joined; the stand-in writes what that call wrote:
+    its ingress address, JSON-quoted, as `hostname` and `private-address`, and the port, an
+    integer, as a JSON number. It is deployed with the demo charm's metadata (the same
+    endpoint) and `website-port` set to the same port, which the refresh keeps.
+    """
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        framework.observe(self.on["website"].relation_joined, self._on_website_joined)
+
+    def _on_website_joined(self, event: ops.RelationJoinedEvent) -> None:
+        databag = event.relation.data[self.unit]
+        address = databag["ingress-address"]
+        databag.update(
+            {
+                "hostname": json.dumps(address),
+                "private-address": json.dumps(address),
+                "port": json.dumps(WEBSITE_PORT),
+            }
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Cast:
+    """The story's applications, their relation, and where the proxy writes its backends."""
+
+    website: Application
+    proxy: Application
+    relation: Integration
+    """website:website to proxy:reverseproxy."""
+    backends: Path
+    """The proxy's `backends.cfg`."""
+
+
+class HttpStory(Story):
+    """Relate, scale out, move the virtual IP, scale in, break; then a reactive website.
+
+    The last chapter relates a website while it runs the reactive charm, then refreshes it to
+    the demo charm, which rewrites the legacy bytes in its own without changing their meaning.
+    """
+
+    title = (
+        "http: a website of two units with a virtual IP (app website) behind a reverse proxy "
+        "(app proxy)"
+    )
+
+    def play(self, stage: Stage) -> str:
+        """Tell the story; return its summary."""
+        website, proxy = self._deploy(stage)
+        cast = self._relate(stage, website, proxy)
+        self._scale_out(stage, cast)
+        self._move_vip(stage, cast)
+        self._remove_unit(stage, cast)
+        self._remove_relation(stage, cast)
+        legacy = self._relate_reactive_website(stage, cast)
+        self._refresh_reactive_website(stage, cast, legacy)
+        return self._finish(stage, cast, legacy)
+
+    def _deploy(self, stage: Stage) -> tuple[Application, Application]:
+        stage.step("deploy the demo charm twice: as a website of two units, and as a proxy")
+        stage.transcript.note(
+            f"juju config website website-port={WEBSITE_PORT} website-vips={VIP}"
+        )
+        deployment = stage.deployment
+        deployment.deploy(
+            "website",
+            LegacyInterfacesDemoCharm,
+            units=2,
+            config={"website-port": WEBSITE_PORT, "website-vips": VIP},
+        )
+        deployment.deploy(
+            "proxy",
+            LegacyInterfacesDemoCharm,
+            config={"reverseproxy-config-dir": str(stage.workdir / "proxy")},
+        )
+        website, proxy = deployment.apps["website"], deployment.apps["proxy"]
+        for unit in _units(website):
+            expect_status(unit, "active", website_active(VIP))
+        expect_status(_first(proxy), "blocked", NOTHING_TO_DO)
+        return website, proxy
+
+    def _relate(self, stage: Stage, website: Application, proxy: Application) -> Cast:
+        stage.step("relate website:website to proxy:reverseproxy")
+        runs = stage.deployment.integrate(
+            Endpoint(website, "website"), Endpoint(proxy, "reverseproxy"), "http"
+        )
+        cast = Cast(
+            website,
+            proxy,
+            stage.deployment.integrations[-1],
+            Path(str(proxy.config["reverseproxy-config-dir"])) / BACKENDS_FILE,
+        )
+        for unit in _units(website):
+            expect_fired(runs, unit, WEBSITE_STARTS)
+        # One website per unit joining: website/0, then both.
+        expect_fired(runs, _first(proxy), [*PROXY_STARTS, "HttpNewWebsite"])
+        expect_website_wire(cast, VIP)
+        self._expect_backends(stage, cast, {"website": [*_addresses(website), VIP]})
+        stage.transcript.note(
+            "both website units send the virtual IP in extended_data; services() lists it once"
+        )
+        return cast
+
+    def _scale_out(self, stage: Stage, cast: Cast) -> None:
+        stage.step("website scales out to 3 units")
+        runs = stage.deployment.add_unit(cast.website)
+        expect_fired(runs, _units(cast.website)[-1], WEBSITE_STARTS)
+        expect_fired(runs, _first(cast.proxy), ["HttpNewWebsite"])
+        expect_website_wire(cast, VIP)
+        self._expect_backends(stage, cast, {"website": [*_addresses(cast.website), VIP]})
+
+    def _move_vip(self, stage: Stage, cast: Cast) -> None:
+        stage.step("move the virtual IP")
+        stage.transcript.note(f"juju config website website-vips={MOVED_VIP}")
+        runs = stage.deployment.config(cast.website, {"website-vips": MOVED_VIP})
+        for unit in _units(cast.website):
+            expect_fired(runs, unit, [])
+            expect_status(unit, "active", website_active(MOVED_VIP))
+        expect_website_wire(cast, MOVED_VIP)
+        # Every unit had republished before the proxy's first hook ran: one change, seen once.
+        expect_fired(runs, _first(cast.proxy), ["HttpNewWebsite"])
+        self._expect_backends(stage, cast, {"website": [*_addresses(cast.website), MOVED_VIP]})
+
+    def _remove_unit(self, stage: Stage, cast: Cast) -> None:
+        stage.step("remove website/1")
+        leaving = cast.website.units[1]
+        runs = stage.deployment.remove_unit(leaving)
+        expect_fired(runs, leaving, WEBSITE_ENDS)
+        expect_fired(runs, _first(cast.proxy), ["HttpWebsiteRemoved", "HttpNewWebsite"])
+        self._expect_backends(stage, cast, {"website": [*_addresses(cast.website), MOVED_VIP]})
+
+    def _remove_relation(self, stage: Stage, cast: Cast) -> None:
+        stage.step("remove the relation website:website to proxy:reverseproxy")
+        runs = stage.deployment.remove_integration(cast.relation)
+        for unit in _units(cast.website):
+            expect_fired(runs, unit, WEBSITE_ENDS)
+            # Still a website, for the reverse proxies that will relate.
+            expect_status(unit, "active", website_active(MOVED_VIP))
+        # One website departs, then the last one.
+        expect_fired(
+            runs, _first(cast.proxy), ["HttpWebsiteRemoved", "HttpNewWebsite", *PROXY_ENDS]
+        )
+        self._expect_backends(stage, cast, {}, status=("blocked", NOTHING_TO_DO))
+
+    def _relate_reactive_website(self, stage: Stage, cast: Cast) -> Application:
+        stage.step(
+            "refresh from the reactive charm: relate proxy:reverseproxy to a website running it"
+        )
+        stage.transcript.note(
+            "app legacy runs the reactive charm, played by a stand-in that writes what an "
+            "interface-http release wrote: every value JSON-encoded, addresses in quotes"
+        )
+        deployment = stage.deployment
+        deployment.deploy(
+            "legacy",
+            ReactiveWebsiteStandIn,
+            config={"website-port": WEBSITE_PORT},
+            # The reactive charm declares the same endpoint as the charm it is refreshed to.
+            charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm),
+        )
+        legacy = deployment.apps["legacy"]
+        runs = deployment.integrate(
+            Endpoint(legacy, "website"), Endpoint(cast.proxy, "reverseproxy"), "http"
+        )
+        relation = deployment.integrations[-1]
+        unit = _first(legacy)
+        quoted = json.dumps(unit.address)
+        expect_wire(
+            unit,
+            relation,
+            {"hostname": quoted, "private-address": quoted, "port": str(WEBSITE_PORT)},
+        )
+        expect_fired(runs, _first(cast.proxy), PROXY_STARTS)
+        self._expect_backends(stage, cast, {"legacy": [unit.address]})
+        stage.transcript.note(f"proxy/0 reads {quoted} as {unit.address}, without the quotes")
+        return legacy
+
+    def _refresh_reactive_website(self, stage: Stage, cast: Cast, legacy: Application) -> None:
+        stage.step("juju refresh legacy to the demo charm (ops)")
+        stage.transcript.note(
+            "the ops charm finds no stored state: in upgrade-charm the library announces what "
+            "already holds, and the charm publishes its port, in the library's bytes"
+        )
+        runs = stage.deployment.refresh(legacy, LegacyInterfacesDemoCharm, keep_stored_state=False)
+        unit = _first(legacy)
+        expect_fired(runs, unit, WEBSITE_STARTS)
+        upgrade = [run for run in runs if run.hook.kind == "upgrade-charm"]
+        expect(
+            [(run.fired, bool(run.changes)) for run in upgrade] == [(WEBSITE_STARTS, True)],
+            f"{unit.name} should see {WEBSITE_STARTS} and publish in upgrade-charm",
+        )
+        expect_wire(
+            unit,
+            stage.deployment.integrations[-1],
+            {"hostname": unit.address, "private-address": unit.address, "port": str(WEBSITE_PORT)},
+        )
+        expect_status(unit, "active", f"website on port {WEBSITE_PORT}")
+        # The bytes changed, not what they mean: the proxy's hook runs, and nothing fires.
+        proxy = _first(cast.proxy)
+        expect(any(run.unit is proxy for run in runs), "proxy/0 should see the databag change")
+        expect_fired(runs, proxy, [])
+        self._expect_backends(stage, cast, {"legacy": [unit.address]})
+        stage.transcript.note("proxy/0 reads the same website: no event, the same backend")
+
+    def _expect_backends(
+        self,
+        stage: Stage,
+        cast: Cast,
+        servers: dict[str, list[str]],
+        status: tuple[str, str] | None = None,
+    ) -> None:
+        """Check and show the proxy's backends file and status: these servers per application."""
+        expected = legacy_backends(servers)
+        text = cast.backends.read_text() if cast.backends.is_file() else None
+        expect(text == expected, f"proxy/0 should render {expected!r}, rendered {text!r}")
+        stage.transcript.note(
+            f"proxy/0's {BACKENDS_FILE}:" if text else f"proxy/0's {BACKENDS_FILE} is empty"
+        )
+        for line in expected.splitlines():
+            stage.transcript.note(f"    {line}")
+        name, message = status or ("active", proxy_active(servers))
+        expect_status(_first(cast.proxy), name, message)
+
+    def _finish(self, stage: Stage, cast: Cast, legacy: Application) -> str:
+        proxy_events = _compressed(fired_on(stage.runs, _first(cast.proxy)))
+        upgrade = (run for run in stage.runs if run.hook.kind == "upgrade-charm")
+        refreshed = " > ".join(fired_on(upgrade, _first(legacy)))
+        return (
+            f"http: OK - {len(stage.runs)} hooks run; proxy/0 saw {proxy_events}, and its "
+            f"{BACKENDS_FILE} held the expected backends after every step; legacy/0 saw "
+            f"{refreshed} when refreshed, and its new bytes fired nothing on proxy/0"
+        )
+
+
+# --- What the story checks -------------------------------------------------------------------
+
+
+def expect_wire(unit: Unit, integration: Integration, expected: dict[str, str]) -> None:
+    """Check the website keys in the unit's databag, `private-address` included."""
+    databag = unit.databag(integration)
+    bag = {key: databag[key] for key in WEBSITE_KEYS if key in databag}
+    expect(bag == expected, f"{unit.name} should publish {expected}, publishes {bag}")
+
+
+def expect_website_wire(cast: Cast, vip: str) -> None:
+    """Check every website unit publishes its address first, then the virtual IP."""
+    for unit in _units(cast.website):
+        expect_wire(
+            unit,
+            cast.relation,
+            {
+                "hostname": unit.address,
+                "private-address": unit.address,
+                "port": str(WEBSITE_PORT),
+                "extended_data": legacy_extended_data(vip),
+            },
+        )
+
+
+def legacy_extended_data(vip: str) -> str:
+    """The bytes the legacy layer wrote for one further address, the port a number, by hand."""
+    return f'[{{"hostname": "{vip}", "port": {WEBSITE_PORT}, "private-address": "{vip}"}}]'
+
+
+def legacy_backends(servers: dict[str, list[str]]) -> str:
+    """The backends file for these addresses per application, written out by hand.
+
+    The servers are in the order of `services()`: sorted by address as text.
+    """
+    stanzas = [
+        f"backend {name}\n"
+        + "".join(
+            f"    server {address}-{WEBSITE_PORT} {address}:{WEBSITE_PORT} check\n"
+            for address in sorted(addresses)
+        )
+        for name, addresses in servers.items()
+    ]
+    return "\n".join(stanzas)
+
+
+def website_active(vip: str) -> str:
+    """A website unit's status while it publishes its port and this virtual IP."""
+    return f"website on port {WEBSITE_PORT}, virtual IP {vip}"
+
+
+def proxy_active(servers: dict[str, list[str]]) -> str:
+    """The proxy's status while it serves these addresses per application."""
+    backends = ", ".join(
+        f"{name} ({len(addresses)} server{'' if len(addresses) == 1 else 's'})"
+        for name, addresses in servers.items()
+    )
+    return f"proxying {backends}"
+
+
+def _addresses(app: Application) -> list[str]:
+    """The addresses of the application's units."""
+    return [unit.address for unit in _units(app)]
+
+
+def _compressed(names: Iterable[str]) -> str:
+    """Event names in order, a run of the same one as `name x3`."""
+    runs = [(name, len(list(group))) for name, group in itertools.groupby(names)]
+    return " > ".join(name if count == 1 else f"{name} x{count}" for name, count in runs)
+
+
+def _units(app: Application) -> list[Unit]:
+    """The application's units, in unit-number order."""
+    return [app.units[number] for number in sorted(app.units)]
+
+
+def _first(app: Application) -> Unit:
+    """The application's lowest-numbered unit."""
+    return app.units[min(app.units)]
