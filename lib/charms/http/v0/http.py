@@ -355,6 +355,7 @@ _MAX_YAML_NODES = 32 * 1024
 _MAX_CONFIG_LINE = 1024
 _MAX_PLAIN_DEPTH = 32
 _MAX_YAML_DEPTH = 64
+_MAX_REPORTED_ENTRIES = 16
 _PORT = re.compile(r"[1-9][0-9]{0,4}")  # no leading zeros: one spelling per port
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
@@ -491,30 +492,38 @@ class _YamlRefusedError(Exception):
 
 
 def _check_expansion(root: yaml.Node) -> None:
-    """Count the nodes of the document as its aliases would expand it, without expanding it."""
-    sizes: dict[int, int] = {}
+    """Measure the document as its aliases would expand it, without expanding it.
+
+    The composer bounds the nesting of the text; an alias nests a whole anchored node where
+    it stands, so the expanded document is measured again: its number of nodes and its depth.
+    """
+    # Per node already measured: its number of nodes and its depth, once expanded.
+    measured: dict[int, tuple[int, int]] = {}
     unfinished: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def measure(node: yaml.Node) -> tuple[int, int]:
         if isinstance(node, yaml.ScalarNode):
-            return 1
+            return 1, 1
         key = id(node)
-        known = sizes.get(key)
+        known = measured.get(key)
         if known is not None:
             return known
         if key in unfinished:
             raise _YamlRefusedError("contains itself")
         unfinished.add(key)
-        total = 1
+        total, deepest = 1, 0
         for child in _yaml_children(node):
-            total += size(child)
+            size, depth = measure(child)
+            total, deepest = total + size, max(deepest, depth)
             if total > _MAX_YAML_NODES:
                 raise _YamlRefusedError(f"expands to more than {_MAX_YAML_NODES} nodes")
+        if deepest >= _MAX_YAML_DEPTH:
+            raise _YamlRefusedError("is nested too deep")
         unfinished.discard(key)
-        sizes[key] = total
-        return total
+        measured[key] = total, deepest + 1
+        return measured[key]
 
-    size(root)
+    measure(root)
 
 
 def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
@@ -615,13 +624,16 @@ def _problems(error: pydantic.ValidationError) -> dict[str, str]:
     """Each bad field and what is wrong with it, leaving out the input values."""
     problems: dict[str, str] = {}
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "data"
+        field = ".".join(str(part) for part in item["loc"])
         problems.setdefault(field, _reason(item["msg"]))
     return problems
 
 
 def _describe(problems: Mapping[str, str]) -> str:
-    return "; ".join(f"{field}: {reason}" for field, reason in problems.items())
+    """One line; a problem of the whole value (no field) is given without a field name."""
+    return "; ".join(
+        f"{field}: {reason}" if field else reason for field, reason in problems.items()
+    )
 
 
 def _reason(message: str) -> str:
@@ -866,8 +878,11 @@ class ProxyService(_WireModel):
         return self
 
 
-def _stanza(service: ProxyService, unit_name: str) -> dict[str, Any]:
-    """The wire form of a stanza, a server without an address holding None for it."""
+def _stanza(service: ProxyService) -> dict[str, Any]:
+    """The stored form of a stanza, as the charm gave it.
+
+    It is the wire form, but with None where a server's name or address is left to this unit.
+    """
     stanza: dict[str, Any] = {"service_name": service.service_name}
     if service.service_host is not None:
         stanza["service_host"] = service.service_host
@@ -876,14 +891,8 @@ def _stanza(service: ProxyService, unit_name: str) -> dict[str, Any]:
     if service.service_options is not None:
         stanza["service_options"] = list(service.service_options)
     if service.servers is not None:
-        default_name = unit_name.replace("/", "-")
         stanza["servers"] = [
-            [
-                server.name or f"{default_name}-{server.port}",
-                server.address,
-                server.port,
-                server.options,
-            ]
+            [server.name, server.address, server.port, server.options]
             for server in service.servers
         ]
     for key, value in (service.model_extra or {}).items():
@@ -892,9 +901,14 @@ def _stanza(service: ProxyService, unit_name: str) -> dict[str, Any]:
 
 
 def _render_stanzas(
-    stanzas: list[dict[str, Any]], address: Callable[[], str | None]
+    stanzas: list[dict[str, Any]], unit_name: str, address: Callable[[], str | None]
 ) -> str | None:
-    """The `services` YAML for one relation, or None while an address it needs is unknown."""
+    """The `services` YAML for one relation, or None while an address it needs is unknown.
+
+    A server without a name is named after the unit and its port (`my-app-0-8080`); one
+    without an address gets the unit's ingress address on the relation.
+    """
+    default_name = unit_name.replace("/", "-")
     rendered: list[dict[str, Any]] = []
     for stanza in stanzas:
         servers: list[list[Any]] | None = stanza.get("servers")
@@ -907,7 +921,7 @@ def _render_stanzas(
                 server_address = address()
                 if server_address is None:
                     return None
-            filled.append([name, server_address, port, options])
+            filled.append([name or f"{default_name}-{port}", server_address, port, options])
         rendered.append({**stanza, "servers": filled})
     return _dump_yaml(rendered)
 
@@ -987,7 +1001,7 @@ class HttpExtras:
         """The YAML keys (`services`, `all_services`) that were refused, and why."""
         for key in _YAML_KEYS:
             self.yaml(key)
-        return dict(self._refused)
+        return {key: self._refused[key] for key in _YAML_KEYS if key in self._refused}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1219,12 +1233,23 @@ def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
         dropped = {field.split(".")[1] for field in bad_entries}
         entries: list[Any] = values["extended_data"]
         values["extended_data"] = [e for i, e in enumerate(entries) if str(i) not in dropped]
-        problems["extended_data"] = _describe(
-            {field[len("extended_data.") :]: reason for field, reason in bad_entries.items()}
-        )
+        problems["extended_data"] = _describe_entries(bad_entries, len(dropped))
     problems.update((field, reason) for field, reason in bad.items() if field not in bad_entries)
     kept = {key: value for key, value in values.items() if key not in bad}
     return _UnitRead(HttpProviderData.model_validate(kept), problems, extra)
+
+
+def _describe_entries(bad_entries: Mapping[str, str], count: int) -> str:
+    """What is wrong with each bad entry of `extended_data`, the first ones only.
+
+    A unit may send thousands of bad entries: the report names a few, and how many there are,
+    so that a WARNING stays one line.
+    """
+    shown = dict(list(bad_entries.items())[:_MAX_REPORTED_ENTRIES])
+    report = _describe({field[len("extended_data.") :]: reason for field, reason in shown.items()})
+    if len(bad_entries) > len(shown):
+        report += f"; ... ({count} malformed entries in all)"
+    return report
 
 
 def _usable(relation: ops.Relation, unit: ops.Unit, data: HttpProviderData) -> HttpWebsite | None:
@@ -1738,7 +1763,11 @@ class HttpProvides(_HttpEndpoint):
                 `egress-subnets`), or a value is not a string or an integer; nothing is
                 written.
         """
-        checked = {_check_extra_key(key): _extra_wire(key, value) for key, value in values.items()}
+        given: Any = values  # not narrowed by isinstance: the charm may pass anything
+        if not isinstance(given, Mapping):
+            raise ValueError("extra keys: must be a mapping of each key to its value")
+        items = cast("Mapping[object, object]", given).items()
+        checked = {_check_extra_key(key): _extra_wire(str(key), value) for key, value in items}
         self._stored.sent.update(checked)
         if "services" in checked:
             self._stored.stanzas = ""
@@ -1760,7 +1789,10 @@ class HttpProvides(_HttpEndpoint):
             ValueError: the list is empty, a stanza is invalid, or the YAML would be longer
                 than a reverse proxy using this library reads (32 KiB); nothing is written.
         """
-        if isinstance(services, (str, bytes, Mapping)):
+        given_services: Any = services  # not narrowed by isinstance: the charm may pass anything
+        if isinstance(given_services, (str, bytes, Mapping)) or not isinstance(
+            given_services, Iterable
+        ):
             raise ValueError("services: must be a list of stanzas")
         given: list[Any] = list(cast("Iterable[Any]", services))
         if not given:
@@ -1774,8 +1806,9 @@ class HttpProvides(_HttpEndpoint):
                 checked = _validated(ProxyService, fields)
             except ValueError as error:
                 raise ValueError(f"services.{index}: {error}") from None
-            stanzas.append(_stanza(checked, self.model.unit.name))
-        longest = _render_stanzas(stanzas, lambda: "f" * 39)  # the longest IPv6 address
+            stanzas.append(_stanza(checked))
+        longest_address = "f" * 39  # as long as an IPv6 address can be
+        longest = _render_stanzas(stanzas, self.model.unit.name, lambda: longest_address)
         if longest is not None and len(longest) > _MAX_YAML_TEXT:
             raise ValueError(f"services: the YAML is longer than {_MAX_YAML_TEXT} characters")
         self._stored.stanzas = json.dumps(stanzas)
@@ -1895,7 +1928,9 @@ class HttpProvides(_HttpEndpoint):
         wire: dict[str, str] = dict(self._stored.sent)
         if self._stored.stanzas:
             rendered = _render_stanzas(
-                json.loads(self._stored.stanzas), lambda: self._ingress(relation)
+                json.loads(self._stored.stanzas),
+                self.model.unit.name,
+                lambda: self._ingress(relation),
             )
             if rendered is not None:
                 wire["services"] = rendered
