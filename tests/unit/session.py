@@ -1,9 +1,13 @@
-"""What the unit tests of every library share: a `Session` of hooks run one after another."""
+"""What the unit tests of every library share.
+
+A `Session` of hooks run one after another, and `RecordingCharm`, the base of the charms that
+record the library events they observe.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import ops
@@ -11,6 +15,32 @@ from ops import testing
 
 Seen = tuple[Any, ...]
 """A library event as the tests compare it: its class name, relation id and payload."""
+
+DEFER_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
+"""A recording charm's config: `defer` names the event kinds it defers, comma-separated."""
+
+
+class RecordingCharm(ops.CharmBase):
+    """A charm that records each library event it observes, and defers the kinds it is told.
+
+    A test module subclasses it, naming how its library's events are described.
+    """
+
+    describe_event: ClassVar[Callable[[ops.EventBase], Seen]]
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.seen: list[Seen] = []
+
+    def record(self, *events: ops.BoundEvent) -> None:
+        """Observe these events, recording each one (and deferring it if config says so)."""
+        for event in events:
+            self.framework.observe(event, self._record)
+
+    def _record(self, event: ops.EventBase) -> None:
+        self.seen.append(type(self).describe_event(event))
+        if event.handle.kind in str(self.config.get("defer", "")).split(","):
+            event.defer()
 
 
 class Session:

@@ -57,7 +57,7 @@ from charms.etcd.v0.etcd import (
     etcd_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import Seen
+from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
 
 T = TypeVar("T")
 
@@ -201,41 +201,36 @@ class Session(sessions.Session):
     describe = staticmethod(describe)
 
 
-class ClientCharm(ops.CharmBase):
+class ClientCharm(RecordingCharm):
     """Requires `etcd`; records each library event, and defers the kinds config names."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.etcd = EtcdRequires(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.etcd.on.connected,
             self.etcd.on.available,
             self.etcd.on.tls_available,
             self.etcd.on.tls_unavailable,
             self.etcd.on.unavailable,
             self.etcd.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
-class EtcdCharm(ops.CharmBase):
+class EtcdCharm(RecordingCharm):
     """Provides `db`; records the library's events. Tests publish through `self.db`."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.db = EtcdProvides(self)
-        self.seen: list[Seen] = []
-        framework.observe(self.db.on.connected, self._record)
-        framework.observe(self.db.on.disconnected, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
+        self.record(
+            self.db.on.connected,
+            self.db.on.disconnected,
+        )
 
 
 View = tuple[bool, bool, bool, EtcdOffer, list[int]]
@@ -289,14 +284,13 @@ class WatchingEtcdCharm(EtcdCharm):
 
 
 CLIENT_META = {"name": "etcd-client", "requires": {"etcd": {"interface": "etcd"}}}
-CLIENT_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
 ETCD_META = {"name": "etcd", "provides": {"db": {"interface": "etcd"}}}
 
 
 def client_context(
     charm_type: type[ClientCharm] = ClientCharm, **kwargs: Any
 ) -> testing.Context[ClientCharm]:
-    return testing.Context(charm_type, meta=CLIENT_META, config=CLIENT_CONFIG, **kwargs)
+    return testing.Context(charm_type, meta=CLIENT_META, config=DEFER_CONFIG, **kwargs)
 
 
 def etcd_context(
@@ -2391,7 +2385,7 @@ class BothRolesCharm(ops.CharmBase):
 def construction_error(
     charm_type: type[ops.CharmBase], meta: dict[str, Any], tmp_path: Path
 ) -> ValueError:
-    ctx = testing.Context(charm_type, meta=meta, config=CLIENT_CONFIG, charm_root=tmp_path)
+    ctx = testing.Context(charm_type, meta=meta, config=DEFER_CONFIG, charm_root=tmp_path)
     with pytest.raises(testing.errors.UncaughtCharmError) as caught:
         ctx.run(ctx.on.start(), testing.State())
     cause = caught.value.__cause__

@@ -56,7 +56,7 @@ from charms.http.v0.http import (
     websites_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import Seen
+from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
 
 T = TypeVar("T")
 
@@ -197,27 +197,22 @@ class Session(sessions.Session):
     describe = staticmethod(describe)
 
 
-class ProxyCharm(ops.CharmBase):
+class ProxyCharm(RecordingCharm):
     """Requires `reverseproxy`; records each library event, and defers the kinds config names."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.reverseproxy = HttpRequires(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.reverseproxy.on.connected,
             self.reverseproxy.on.available,
             self.reverseproxy.on.new_website,
             self.reverseproxy.on.website_removed,
             self.reverseproxy.on.unavailable,
             self.reverseproxy.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
 View = tuple[
@@ -267,28 +262,22 @@ class WatchingProxyCharm(ProxyCharm):
         self.views.append((type(event).__name__, view(self.reverseproxy)))
 
 
-class WebsiteCharm(ops.CharmBase):
+class WebsiteCharm(RecordingCharm):
     """Provides `website`; records the library's events. Tests publish via `self.website`."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.website = HttpProvides(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.website.on.connected,
             self.website.on.available,
             self.website.on.unavailable,
             self.website.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
-DEFER_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
 PROXY_META = {"name": "haproxy", "requires": {"reverseproxy": {"interface": "http"}}}
 WEBSITE_META = {"name": "website", "provides": {"website": {"interface": "http"}}}
 

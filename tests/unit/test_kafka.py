@@ -53,7 +53,7 @@ from charms.zookeeper.v0.zookeeper import (
     zookeeper_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import Seen
+from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
 
 T = TypeVar("T")
 
@@ -184,25 +184,20 @@ class Session(sessions.Session):
     describe = staticmethod(describe)
 
 
-class ClientCharm(ops.CharmBase):
+class ClientCharm(RecordingCharm):
     """Requires `kafka`; records each library event, and defers the kinds config names."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.kafka = KafkaRequires(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.kafka.on.connected,
             self.kafka.on.available,
             self.kafka.on.unavailable,
             self.kafka.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
 View = tuple[
@@ -255,25 +250,20 @@ class WatchingClientCharm(ClientCharm):
         self.views.append((type(event).__name__, view(self.kafka)))
 
 
-class KafkaCharm(ops.CharmBase):
+class KafkaCharm(RecordingCharm):
     """Provides `client`; records the library's events. Tests publish via `self.kafka`."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.kafka = KafkaProvides(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.kafka.on.connected,
             self.kafka.on.available,
             self.kafka.on.unavailable,
             self.kafka.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
 class ForwardingCharm(ops.CharmBase):
@@ -301,7 +291,6 @@ class ForwardingCharm(ops.CharmBase):
         self.kafka.send_connection(9092)
 
 
-DEFER_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
 CLIENT_META = {"name": "flume", "requires": {"kafka": {"interface": "kafka"}}}
 KAFKA_META = {"name": "kafka", "provides": {"client": {"interface": "kafka"}}}
 FORWARDING_META = {

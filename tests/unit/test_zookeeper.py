@@ -45,7 +45,7 @@ from charms.zookeeper.v0.zookeeper import (
     zookeeper_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import Seen
+from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
 
 T = TypeVar("T")
 
@@ -157,27 +157,22 @@ class Session(sessions.Session):
     describe = staticmethod(describe)
 
 
-class ClientCharm(ops.CharmBase):
+class ClientCharm(RecordingCharm):
     """Requires `zookeeper`; records each library event, and defers the kinds config names."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.zookeeper = ZookeeperRequires(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.zookeeper.on.connected,
             self.zookeeper.on.joining,
             self.zookeeper.on.available,
             self.zookeeper.on.departing,
             self.zookeeper.on.unavailable,
             self.zookeeper.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
-        if event.handle.kind in str(self.config["defer"]).split(","):
-            event.defer()
+        )
 
 
 View = tuple[bool, bool, ZookeeperOffer, list[tuple[str, str]], list[Any], list[str], list[int]]
@@ -233,34 +228,30 @@ class QueueCharm(ClientCharm):
         self.queues.append((joined, departed))
 
 
-class ZookeeperCharm(ops.CharmBase):
+class ZookeeperCharm(RecordingCharm):
     """Provides `zookeeper`; records the library's events. Tests publish via `self.zookeeper`."""
+
+    describe_event = staticmethod(describe)
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         self.zookeeper = ZookeeperProvides(self)
-        self.seen: list[Seen] = []
-        for event in (
+        self.record(
             self.zookeeper.on.connected,
             self.zookeeper.on.available,
             self.zookeeper.on.unavailable,
             self.zookeeper.on.disconnected,
-        ):
-            framework.observe(event, self._record)
-
-    def _record(self, event: ops.EventBase) -> None:
-        self.seen.append(describe(event))
+        )
 
 
 CLIENT_META = {"name": "kafka", "requires": {"zookeeper": {"interface": "zookeeper"}}}
-CLIENT_CONFIG = {"options": {"defer": {"type": "string", "default": ""}}}
 ZOOKEEPER_META = {"name": "zookeeper", "provides": {"zookeeper": {"interface": "zookeeper"}}}
 
 
 def client_context(
     charm_type: type[ClientCharm] = ClientCharm, **kwargs: Any
 ) -> testing.Context[ClientCharm]:
-    return testing.Context(charm_type, meta=CLIENT_META, config=CLIENT_CONFIG, **kwargs)
+    return testing.Context(charm_type, meta=CLIENT_META, config=DEFER_CONFIG, **kwargs)
 
 
 def zookeeper_context(**kwargs: Any) -> testing.Context[ZookeeperCharm]:
@@ -1305,7 +1296,7 @@ def test_the_queues_persist_across_hooks_and_empty_when_dismissed():
 
 def test_a_charm_handling_the_queues_in_update_status_works():
     relation = zk_relation({0: zk_unit(0)})
-    ctx = testing.Context(QueueCharm, meta=CLIENT_META, config=CLIENT_CONFIG)
+    ctx = testing.Context(QueueCharm, meta=CLIENT_META, config=DEFER_CONFIG)
     session = Session(ctx, testing.State(relations=[relation]))
     queues: list[tuple[list[str], list[str]]] = []
 
@@ -1613,7 +1604,7 @@ def test_a_custom_joining_event_with_a_bad_payload_is_refused_without_echoing_it
 def construction_error(
     charm_type: type[ops.CharmBase], meta: dict[str, Any], tmp_path: Path
 ) -> ValueError:
-    ctx = testing.Context(charm_type, meta=meta, config=CLIENT_CONFIG, charm_root=tmp_path)
+    ctx = testing.Context(charm_type, meta=meta, config=DEFER_CONFIG, charm_root=tmp_path)
     with pytest.raises(testing.errors.UncaughtCharmError) as caught:
         ctx.run(ctx.on.start(), testing.State())
     cause = caught.value.__cause__
