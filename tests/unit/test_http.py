@@ -1919,6 +1919,57 @@ def test_an_empty_extended_data_list_adds_nothing():
     assert (plain(answers[0]), answers[1]) == ((site(0),), [])
 
 
+def test_units_sharing_an_extended_data_with_a_bad_entry_are_each_reported(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    shared = json.dumps(
+        [
+            {"hostname": "10.0.9.5", "port": 8080, "private-address": "10.0.9.5"},
+            {"port": 8080},
+        ]
+    )
+    relation = websites_relation({n: website_unit(n, extended_data=shared) for n in range(3)})
+    decoded: list[str] = []
+    decode = http_library._decode_extended  # pyright: ignore[reportPrivateUsage]
+
+    def counting_decode(value: str) -> list[Any]:
+        decoded.append(value)
+        return decode(value)
+
+    monkeypatch.setattr(http_library, "_decode_extended", counting_decode)
+
+    offer, malformed = ask(
+        testing.State(relations=[relation]), lambda r: (r.read(), r.malformed_units())
+    )
+
+    vip = ("10.0.9.5", "10.0.9.5", 8080)
+    assert plain(offer) == tuple(site(n, extended=[vip]) for n in range(3))
+    assert [(unit.unit_name, unit.reason) for unit in malformed] == [
+        (
+            f"website/{n}",
+            "extended_data: 1.hostname: Input should be a valid string; "
+            "1.private-address: Field required",
+        )
+        for n in range(3)
+    ]
+    # The shared text is decoded and validated for the first unit only.
+    assert decoded == [shared]
+
+
+def test_units_at_the_same_address_are_one_host_of_their_service():
+    shared = {"hostname": "10.0.9.5", "private-address": "10.0.9.5"}
+    relation = websites_relation({n: website_unit(n, **shared) for n in range(2)})
+
+    services = ask(testing.State(relations=[relation]), HttpRequires.services)
+
+    assert services == [
+        {
+            "service_name": "website",
+            "hosts": [{"hostname": "10.0.9.5", "private-address": "10.0.9.5", "port": "8080"}],
+        }
+    ]
+
+
 def test_each_bad_extended_data_entry_is_skipped_alone_and_reported(
     caplog: pytest.LogCaptureFixture,
 ):
@@ -3103,9 +3154,9 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
     read_databag = http_library._read_databag  # pyright: ignore[reportPrivateUsage]
     validate = HttpProviderData.model_validate
 
-    def counting_reads(databag: Mapping[str, str]) -> Any:
+    def counting_reads(databag: Mapping[str, str], known_lists: Any) -> Any:
         reads.append(databag.get("ingress-address", ""))
-        return read_databag(databag)
+        return read_databag(databag, known_lists)
 
     def counting_validations(values: Any, *args: Any, **kwargs: Any) -> Any:
         validations.append(values.get("hostname", ""))

@@ -210,7 +210,8 @@ charm set, so a changed ingress address reaches the wire.
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, and during relation-broken the broken relation is. Each remote
 databag is read and validated at most once per hook, and each YAML value parsed at most
-once.
+once; units that send the same `extended_data` (shared virtual IPs) have it decoded and
+validated once.
 
 ## Queries
 
@@ -737,7 +738,10 @@ class HttpOffer:
         grouped: dict[str, dict[tuple[str, str, int], HttpHost]] = {}
         for website in self.websites:
             hosts = grouped.setdefault(website.service_name, {})
-            for host in website.hosts:
+            main = (website.hostname, website.private_address, website.port)
+            if main not in hosts:
+                hosts[main] = website.hosts[0]
+            for host in website.extended:
                 hosts.setdefault((host.hostname, host.private_address, host.port), host)
         return tuple(
             HttpService.model_construct(
@@ -1201,13 +1205,25 @@ class _UnitRead(NamedTuple):
     data: HttpProviderData
     problems: dict[str, str]
     extra: dict[str, str]
+    extended: tuple[HttpHost, ...] = ()
+    """The valid entries of its `extended_data`, as the charm is given them."""
 
 
-def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
+class _KnownList(NamedTuple):
+    """An `extended_data` text already read in this hook: what any unit sending it gets."""
+
+    entries: tuple[_ReceivedHost, ...]
+    problem: str | None
+    hosts: tuple[HttpHost, ...]
+
+
+def _read_databag(databag: Mapping[str, str], known_lists: dict[str, _KnownList]) -> _UnitRead:
     """Validate each field on its own terms: a malformed value counts as absent, alone.
 
     So does each malformed entry of `extended_data`. A good databag is validated once; one
-    with bad fields or entries once more, without them.
+    with bad fields or entries once more, without them. Units usually share their virtual
+    IPs: `known_lists` holds, by their text, the `extended_data` values already read in this
+    hook, whose entries the model then takes as they are.
     """
     values: dict[str, Any] = {}
     extra: dict[str, str] = {}
@@ -1218,25 +1234,46 @@ def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
         elif key not in _RESERVED_KEYS and value:
             extra[key] = _decode_raw(value)
     problems: dict[str, str] = {}
-    if extended := databag.get("extended_data"):
+    text = databag.get("extended_data")
+    known = known_lists.get(text) if text else None
+    if known is not None:
+        values["extended_data"] = known.entries
+        if known.problem is not None:
+            problems["extended_data"] = known.problem
+    elif text:
         try:
-            values["extended_data"] = _decode_extended(extended)
+            values["extended_data"] = _decode_extended(text)
         except ValueError as error:
             problems["extended_data"] = str(error)
     try:
-        return _UnitRead(HttpProviderData.model_validate(values), problems, extra)
+        data = HttpProviderData.model_validate(values)
     except pydantic.ValidationError as error:
         bad = _problems(error)
-    # A bad entry of `extended_data` is reported as `extended_data.<index>[.<key>]`.
-    bad_entries = {f: reason for f, reason in bad.items() if f.startswith("extended_data.")}
-    if bad_entries:
-        dropped = {field.split(".")[1] for field in bad_entries}
-        entries: list[Any] = values["extended_data"]
-        values["extended_data"] = [e for i, e in enumerate(entries) if str(i) not in dropped]
-        problems["extended_data"] = _describe_entries(bad_entries, len(dropped))
-    problems.update((field, reason) for field, reason in bad.items() if field not in bad_entries)
-    kept = {key: value for key, value in values.items() if key not in bad}
-    return _UnitRead(HttpProviderData.model_validate(kept), problems, extra)
+        # A bad entry of `extended_data` is reported as `extended_data.<index>[.<key>]`.
+        bad_entries = {f: reason for f, reason in bad.items() if f.startswith("extended_data.")}
+        if bad_entries:
+            dropped = {field.split(".")[1] for field in bad_entries}
+            entries: Sequence[Any] = values["extended_data"]
+            values["extended_data"] = [e for i, e in enumerate(entries) if str(i) not in dropped]
+            problems["extended_data"] = _describe_entries(bad_entries, len(dropped))
+        problems.update((f, reason) for f, reason in bad.items() if f not in bad_entries)
+        data = HttpProviderData.model_validate(
+            {key: value for key, value in values.items() if key not in bad}
+        )
+    if known is None and text and data.extended_data is not None:
+        known = known_lists[text] = _KnownList(
+            data.extended_data, problems.get("extended_data"), _hosts(data.extended_data)
+        )
+    return _UnitRead(data, problems, extra, () if known is None else known.hosts)
+
+
+def _hosts(entries: Iterable[_ReceivedHost]) -> tuple[HttpHost, ...]:
+    return tuple(
+        HttpHost.model_construct(
+            hostname=entry.hostname, private_address=entry.private_address, port=entry.port
+        )
+        for entry in entries
+    )
 
 
 def _describe_entries(bad_entries: Mapping[str, str], count: int) -> str:
@@ -1252,8 +1289,9 @@ def _describe_entries(bad_entries: Mapping[str, str], count: int) -> str:
     return report
 
 
-def _usable(relation: ops.Relation, unit: ops.Unit, data: HttpProviderData) -> HttpWebsite | None:
+def _usable(relation: ops.Relation, unit: ops.Unit, read: _UnitRead) -> HttpWebsite | None:
     """The unit as a reverse proxy reaches it, or None while it lacks a port or a host."""
+    data = read.data
     host = data.hostname or data.private_address
     if data.port is None or host is None:
         return None
@@ -1264,30 +1302,27 @@ def _usable(relation: ops.Relation, unit: ops.Unit, data: HttpProviderData) -> H
         hostname=host,
         private_address=data.private_address or host,
         port=data.port,
-        extended=tuple(
-            HttpHost.model_construct(
-                hostname=entry.hostname, private_address=entry.private_address, port=entry.port
-            )
-            for entry in data.extended_data or ()
-        ),
+        extended=read.extended,
     )
 
 
-def _fingerprint(website: HttpWebsite, extra: Mapping[str, str]) -> str:
-    """What a `new_website` event announced of a unit, compact, so stored state tells a change."""
-    text = json.dumps(
-        [
-            [[host.hostname, host.private_address, host.port] for host in website.hosts],
-            sorted(extra.items()),
-        ]
+def _websites_digest(websites: Iterable[HttpWebsite], reads: Mapping[str, _UnitRead]) -> str:
+    """A fingerprint of what a `new_website` event announces: every unit, in order.
+
+    Each unit's addresses, ports and extra keys; stored, it tells a change in a later hook.
+    """
+    lines = (
+        json.dumps(
+            [
+                website.unit_name,
+                [website.hostname, website.private_address, website.port],
+                [[h.hostname, h.private_address, h.port] for h in website.extended],
+                sorted(reads[website.unit_name].extra.items()),
+            ]
+        )
+        for website in websites
     )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _websites_digest(fingerprints: Mapping[str, str]) -> str:
-    """One fingerprint of what a `new_website` event announced: every unit, in order."""
-    text = "\n".join(f"{name} {fingerprint}" for name, fingerprint in fingerprints.items())
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 # --- What both roles share -----------------------------------------------------------------
@@ -1439,11 +1474,12 @@ class HttpRequires(_HttpEndpoint):
     def __init__(self, charm: ops.CharmBase, relation_name: str = "reverseproxy"):
         super().__init__(charm, relation_name, ops.RelationRole.requires)
         self._reads: dict[tuple[int, str], _UnitRead] = {}
+        self._known_lists: dict[str, _KnownList] = {}
         self._websites: dict[int, tuple[HttpWebsite, ...]] = {}
         self._extras: dict[tuple[int, str], HttpExtras] = {}
         self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
-        # Per relation id: whether it was connected, a fingerprint of each usable unit, and a
-        # digest of the websites last announced.
+        # Per relation id: whether it was connected, the names of its usable units, and a
+        # digest of the websites last announced (None when none was usable).
         self._stored.set_default(relations={})
 
     # Queries: always answered from the current databags.
@@ -1537,6 +1573,7 @@ class HttpRequires(_HttpEndpoint):
     ) -> None:
         super()._start_view(departing, broken)
         self._reads.clear()
+        self._known_lists.clear()
         self._websites.clear()
         self._extras.clear()
 
@@ -1544,7 +1581,7 @@ class HttpRequires(_HttpEndpoint):
         websites = self._websites.get(relation.id)
         if websites is None:
             found = (
-                _usable(relation, unit, self._read_unit(relation, unit).data)
+                _usable(relation, unit, self._read_unit(relation, unit))
                 for unit in self._remote_units(relation)
             )
             websites = self._websites[relation.id] = tuple(w for w in found if w is not None)
@@ -1553,7 +1590,9 @@ class HttpRequires(_HttpEndpoint):
     def _read_unit(self, relation: ops.Relation, unit: ops.Unit) -> _UnitRead:
         read = self._reads.get((relation.id, unit.name))
         if read is None:
-            read = self._reads[relation.id, unit.name] = _read_databag(relation.data[unit])
+            read = self._reads[relation.id, unit.name] = _read_databag(
+                relation.data[unit], self._known_lists
+            )
             if read.problems:
                 self._warn(relation.id, unit.name, read.problems)
         return read
@@ -1587,21 +1626,19 @@ class HttpRequires(_HttpEndpoint):
         """Emit the events for how the relation's state differs from what was last announced."""
         websites = self._relation_websites(relation)
         connected = bool(self._remote_units(relation))
-        fingerprints = {
-            w.unit_name: _fingerprint(w, self._reads[relation.id, w.unit_name].extra)
-            for w in websites
-        }
-        available = _websites_digest(fingerprints) if websites else None
+        usable = [website.unit_name for website in websites]
+        reads = {name: self._reads[relation.id, name] for name in usable}
+        available = _websites_digest(websites, reads) if websites else None
         key = str(relation.id)
         before = self._stored.relations.get(key, _NOTHING_ANNOUNCED)
         self._stored.relations[key] = {
             "connected": connected,
-            "units": fingerprints,
+            "units": usable,
             "available": available,
         }
 
         for unit_name in before["units"]:
-            if unit_name not in fingerprints:
+            if unit_name not in reads:
                 self.on.website_removed.emit(relation, unit_name)
         if before["available"] and not websites:
             self.on.unavailable.emit(relation)
@@ -1621,7 +1658,7 @@ class HttpRequires(_HttpEndpoint):
         self._stored.relations.pop(str(relation_id), None)
 
 
-_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": {}, "available": None}
+_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": [], "available": None}
 
 
 # --- Provider ------------------------------------------------------------------------------
