@@ -740,7 +740,11 @@ class HttpOffer:
             hosts = grouped.setdefault(website.service_name, {})
             main = (website.hostname, website.private_address, website.port)
             if main not in hosts:
-                hosts[main] = website.hosts[0]
+                hosts[main] = HttpHost.model_construct(
+                    hostname=website.hostname,
+                    private_address=website.private_address,
+                    port=website.port,
+                )
             for host in website.extended:
                 hosts.setdefault((host.hostname, host.private_address, host.port), host)
         return tuple(
@@ -1207,6 +1211,8 @@ class _UnitRead(NamedTuple):
     extra: dict[str, str]
     extended: tuple[HttpHost, ...] = ()
     """The valid entries of its `extended_data`, as the charm is given them."""
+    extended_key: str = ""
+    """Those entries as JSON text, which the digest of announced websites takes."""
 
 
 class _KnownList(NamedTuple):
@@ -1215,6 +1221,7 @@ class _KnownList(NamedTuple):
     entries: tuple[_ReceivedHost, ...]
     problem: str | None
     hosts: tuple[HttpHost, ...]
+    key: str
 
 
 def _read_databag(databag: Mapping[str, str], known_lists: dict[str, _KnownList]) -> _UnitRead:
@@ -1225,14 +1232,17 @@ def _read_databag(databag: Mapping[str, str], known_lists: dict[str, _KnownList]
     IPs: `known_lists` holds, by their text, the `extended_data` values already read in this
     hook, whose entries the model then takes as they are.
     """
-    values: dict[str, Any] = {}
-    extra: dict[str, str] = {}
-    for key, value in databag.items():
-        if key in _RAW_KEYS:
-            if decoded := _decode_raw(value):
-                values[key] = decoded
-        elif key not in _RESERVED_KEYS and value:
-            extra[key] = _decode_raw(value)
+    # Key by key: ops checks each value it hands over, so Juju's keys are not fetched.
+    values: dict[str, Any] = {
+        key: decoded
+        for key in _RAW_KEYS
+        if (value := databag.get(key)) and (decoded := _decode_raw(value))
+    }
+    extra = {
+        key: _decode_raw(value)
+        for key in databag
+        if key not in _RESERVED_KEYS and (value := databag[key])
+    }
     problems: dict[str, str] = {}
     text = databag.get("extended_data")
     known = known_lists.get(text) if text else None
@@ -1261,10 +1271,19 @@ def _read_databag(databag: Mapping[str, str], known_lists: dict[str, _KnownList]
             {key: value for key, value in values.items() if key not in bad}
         )
     if known is None and text and data.extended_data is not None:
+        entries = data.extended_data
         known = known_lists[text] = _KnownList(
-            data.extended_data, problems.get("extended_data"), _hosts(data.extended_data)
+            entries,
+            problems.get("extended_data"),
+            _hosts(entries),
+            # No entries is no entry, however the unit wrote it.
+            json.dumps([[e.hostname, e.private_address, e.port] for e in entries])
+            if entries
+            else "",
         )
-    return _UnitRead(data, problems, extra, () if known is None else known.hosts)
+    if known is None:
+        return _UnitRead(data, problems, extra)
+    return _UnitRead(data, problems, extra, known.hosts, known.key)
 
 
 def _hosts(entries: Iterable[_ReceivedHost]) -> tuple[HttpHost, ...]:
@@ -1310,18 +1329,14 @@ def _websites_digest(websites: Iterable[HttpWebsite], reads: Mapping[str, _UnitR
     """A fingerprint of what a `new_website` event announces: every unit, in order.
 
     Each unit's addresses, ports and extra keys; stored, it tells a change in a later hook.
+    Validated names, addresses and JSON hold no tab or line break, so the text is unambiguous.
     """
-    lines = (
-        json.dumps(
-            [
-                website.unit_name,
-                [website.hostname, website.private_address, website.port],
-                [[h.hostname, h.private_address, h.port] for h in website.extended],
-                sorted(reads[website.unit_name].extra.items()),
-            ]
-        )
-        for website in websites
-    )
+    lines: list[str] = []
+    for website in websites:
+        read = reads[website.unit_name]
+        extra = json.dumps(sorted(read.extra.items())) if read.extra else ""
+        fields = (website.hostname, website.private_address, str(website.port))
+        lines.append("\t".join((website.unit_name, *fields, read.extended_key, extra)))
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -1478,8 +1493,8 @@ class HttpRequires(_HttpEndpoint):
         self._websites: dict[int, tuple[HttpWebsite, ...]] = {}
         self._extras: dict[tuple[int, str], HttpExtras] = {}
         self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
-        # Per relation id: whether it was connected, the names of its usable units, and a
-        # digest of the websites last announced (None when none was usable).
+        # Per relation id: whether it was connected, the names of its usable units (separated
+        # by spaces), and a digest of the websites last announced (None when none was usable).
         self._stored.set_default(relations={})
 
     # Queries: always answered from the current databags.
@@ -1633,11 +1648,12 @@ class HttpRequires(_HttpEndpoint):
         before = self._stored.relations.get(key, _NOTHING_ANNOUNCED)
         self._stored.relations[key] = {
             "connected": connected,
-            "units": usable,
+            # One string rather than a list: stored state is copied and saved in every hook.
+            "units": " ".join(usable),
             "available": available,
         }
 
-        for unit_name in before["units"]:
+        for unit_name in before["units"].split():
             if unit_name not in reads:
                 self.on.website_removed.emit(relation, unit_name)
         if before["available"] and not websites:
@@ -1658,7 +1674,7 @@ class HttpRequires(_HttpEndpoint):
         self._stored.relations.pop(str(relation_id), None)
 
 
-_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": [], "available": None}
+_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": "", "available": None}
 
 
 # --- Provider ------------------------------------------------------------------------------
