@@ -15,6 +15,7 @@ just refreshed from its reactive version.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import json
 import logging
@@ -838,11 +839,61 @@ def test_get_ingress_address_answers_the_network_binding_first():
     assert answers == (INGRESS, INGRESS)
 
 
-def test_get_ingress_address_refuses_a_relation_id_of_no_relation_of_the_endpoint():
+@pytest.mark.parametrize("relation_id", [77, "secret-id", ["secret-id"]])
+def test_get_ingress_address_refuses_a_relation_id_of_no_relation_without_echoing_it(
+    relation_id: Any,
+):
     relation = proxy_relation()
 
-    with pytest.raises(ValueError, match="relation 77 is not a relation of 'website'"):
-        inquire(website_state(relation), lambda p: p.get_ingress_address(77))
+    with pytest.raises(
+        ValueError, match=r"^relation_id: no relation of 'website' has this id$"
+    ) as raised:
+        inquire(website_state(relation), lambda p: p.get_ingress_address(relation_id))
+
+    assert "secret" not in repr(raised.value.__context__)
+
+
+def test_enum_members_are_published_as_their_plain_values():
+    class Site(str, enum.Enum):
+        main = "my-site"
+
+    class Port(enum.IntEnum):
+        http = 8080
+
+    stanza = ProxyService.model_validate(
+        {"service_name": "my-site", "weights": {Site.main: [Port.http, Site.main, 1.5]}}
+    )
+    relation = proxy_relation()
+    out = publish(
+        website_state(relation),
+        lambda p: (p.publish_services([stanza]), p.publish_extra({"weight": Port.http})),
+    )
+
+    published = local_data(out, relation)
+    assert published["weight"] == "8080"
+    assert yaml.safe_load(published["services"]) == [
+        {"service_name": "my-site", "weights": {"my-site": [8080, "my-site", 1.5]}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p: p.publish_extra({"sitenames": "secret\udc80"}), "sitenames: must be valid"),
+        (lambda p: p.configure(80, "fd00::secret\udc80"), "private_address.0: must be a host"),
+    ],
+    ids=["extra-value", "ipv6-look-alike"],
+)
+def test_a_refused_value_is_in_no_chained_exception(
+    call: Callable[[HttpProvides], object], message: str
+):
+    with pytest.raises(ValueError, match=message) as raised:
+        inquire(website_state(proxy_relation()), call)
+
+    error: BaseException | None = raised.value
+    while error is not None:
+        assert "secret" not in str(error)
+        error = error.__context__ or error.__cause__
 
 
 def test_keys_whose_value_is_right_are_not_written_again(monkeypatch: pytest.MonkeyPatch):

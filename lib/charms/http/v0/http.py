@@ -563,10 +563,8 @@ def _check_host(value: str) -> str:
     if len(value) > _MAX_HOST:
         raise ValueError(f"is longer than {_MAX_HOST} characters")
     if ":" in value:
-        try:
-            ipaddress.IPv6Address(value)
-        except ValueError:
-            raise ValueError("must be a host name or an IP address") from None
+        if not _is_ipv6(value):
+            raise ValueError("must be a host name or an IP address")
         if "%" in value:  # a zone index means nothing to another machine
             raise ValueError("must not hold an IPv6 zone index")
         return value
@@ -579,13 +577,27 @@ def _check_host(value: str) -> str:
     return value
 
 
+def _is_ipv6(value: str) -> bool:
+    # Answered outside the except block: ipaddress's error quotes the value, and a ValueError
+    # raised there would keep it as its context.
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_text(value: str) -> str:
-    """Text that Juju can carry: it must encode as UTF-8 (no lone surrogates)."""
+    """Text that Juju can carry, as a plain `str`: it must encode as UTF-8 (no lone surrogates)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
+        valid = False  # the error quotes the text: raised outside, so it is not the context
+    else:
+        valid = True
+    if not valid:
+        raise ValueError("must be valid Unicode text")
+    return str.__str__(value)
 
 
 def _check_proxy_name(value: str) -> str:
@@ -609,15 +621,22 @@ def _plain(value: object, depth: int = 0) -> Any:
         raise ValueError("is nested too deep")
     if isinstance(value, str):
         return _check_text(value)
-    if value is None or isinstance(value, (bool, int, float)):
+    # Subclasses (enum members) become their plain values, which YAML and JSON can write.
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
     if isinstance(value, (list, tuple)):
         return [_plain(item, depth + 1) for item in cast("Sequence[object]", value)]
     if isinstance(value, Mapping):
         items = cast("Mapping[object, object]", value)
         if not all(isinstance(key, str) for key in items):
             raise ValueError("must have string keys")
-        return {cast("str", key): _plain(item, depth + 1) for key, item in items.items()}
+        return {
+            _check_text(cast("str", key)): _plain(item, depth + 1) for key, item in items.items()
+        }
     raise ValueError("must be YAML data: strings, numbers, booleans, null, lists, mappings")
 
 
@@ -882,7 +901,10 @@ class ProxyService(_WireModel):
             try:
                 _plain(value)
             except ValueError as error:
-                raise ValueError(f"{key}: {error}") from None
+                problem = str(error)
+            else:
+                continue
+            raise ValueError(f"{key}: {problem}")
         return self
 
 
@@ -1709,11 +1731,12 @@ def _extra_wire(key: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"{key}: must be a string, an integer or None")
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))  # an IntEnum member is written as its number
     try:
         return _check_text(value)
     except ValueError as error:
-        raise ValueError(f"{key}: {error}") from None
+        problem = str(error)
+    raise ValueError(f"{key}: {problem}")
 
 
 class HttpProvides(_HttpEndpoint):
@@ -1905,7 +1928,7 @@ class HttpProvides(_HttpEndpoint):
         for relation in relations:
             if relation.id == relation_id:
                 return self._ingress(relation)
-        raise ValueError(f"relation {relation_id} is not a relation of {self._relation_name!r}")
+        raise ValueError(f"relation_id: no relation of {self._relation_name!r} has this id")
 
     def published(self) -> HttpPublication | None:
         """What this unit publishes, as the charm set it, or None when it set nothing."""
