@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import ipaddress
 import json
 import math
 import re
@@ -92,6 +91,7 @@ from tests.fuzz.hostile import (
 from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
 from tests.fuzz.remote_data import RemoteDataMachine, read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
+from tests.fuzz.wire import decoded, host_name, port_number
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -599,62 +599,12 @@ HTTP_KEYS = {
 # What the library's docstring promises, written apart from the library: the properties below
 # compare the library's answers with it.
 
-_PORT_TEXT = re.compile(r"[1-9][0-9]{0,4}")
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 Host = tuple[str, str, int]
 """An address of a website as comparable plain values: hostname, private address, port."""
 Website = tuple[str, str, str, int, tuple[Host, ...]]
 """A usable unit as comparable plain values: unit name, hostname, private address, port, and
 its `extended_data` hosts."""
-
-
-def decoded(value: str) -> str:
-    """A raw value, or the string a legacy build JSON-quoted."""
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return value
-        return loaded if isinstance(loaded, str) else value
-    return value
-
-
-def port_number(value: object) -> int | None:
-    """The port a value names (an integer, or a string of digits without leading zero)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        if not _PORT_TEXT.fullmatch(value):
-            return None
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= 65535:
-        return None
-    return value
-
-
-def host_name(value: object) -> str | None:
-    """The value, if it is a host name or an IPv4 or IPv6 address without zone, else None."""
-    if not isinstance(value, str) or not value or len(value) > 253:
-        return None
-    if ":" in value:
-        if "%" in value:
-            return None
-        try:
-            ipaddress.IPv6Address(value)
-        except ValueError:
-            return None
-        return value
-    if set(value) <= set("0123456789."):
-        try:
-            ipaddress.IPv4Address(value)
-        except ValueError:
-            return None
-        return value
-    labels = value[:-1] if value.endswith(".") else value
-    if all(_LABEL.fullmatch(label) for label in labels.split(".")):
-        return value
-    return None
 
 
 def entry_of(entry: Any) -> Host | None:

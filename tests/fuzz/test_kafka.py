@@ -19,9 +19,7 @@ queries, and its setters. It adds the properties that the generic ones cannot ex
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
-import re
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
@@ -56,6 +54,7 @@ from tests.fuzz.harness import (
 from tests.fuzz.hostile import MIB, Unrecorded, databags, hostile_text, mixed_with
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
+from tests.fuzz.wire import decoded, host_name, port_number
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -329,61 +328,11 @@ KAFKA_KEYS = {
 # What the library's docstring promises, written apart from the library: the properties below
 # compare the library's answers with it.
 
-_PORT_TEXT = re.compile(r"[1-9][0-9]{0,4}")
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 Broker = tuple[str, str, int]
 """A usable unit as comparable plain values: unit name, host, port."""
 Server = tuple[str, int, int | None]
 """A zookeeper server as comparable plain values: host, port, REST port."""
-
-
-def decoded(value: str) -> str:
-    """A raw value, or the string a legacy build JSON-quoted."""
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return value
-        return loaded if isinstance(loaded, str) else value
-    return value
-
-
-def port_number(value: object) -> int | None:
-    """The port a value names (an integer, or a string of digits without leading zero)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        if not _PORT_TEXT.fullmatch(value):
-            return None
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= 65535:
-        return None
-    return value
-
-
-def host_name(value: object) -> str | None:
-    """The value, if it is a host name or an IPv4 or IPv6 address without zone, else None."""
-    if not isinstance(value, str) or not value or len(value) > 253:
-        return None
-    if ":" in value:
-        if "%" in value:
-            return None
-        try:
-            ipaddress.IPv6Address(value)
-        except ValueError:
-            return None
-        return value
-    if set(value) <= set("0123456789."):
-        try:
-            ipaddress.IPv4Address(value)
-        except ValueError:
-            return None
-        return value
-    labels = value[:-1] if value.endswith(".") else value
-    if all(_LABEL.fullmatch(label) for label in labels.split(".")):
-        return value
-    return None
 
 
 def port_of(value: str | None) -> int | None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -47,6 +45,7 @@ from tests.fuzz.harness import (
 from tests.fuzz.hostile import databags, hostile_text, mixed_with
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
+from tests.fuzz.wire import LABEL, PORT_TEXT, decoded
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -76,27 +75,13 @@ ZOOKEEPER_KEYS = {key: mixed_with(values) for key, values in RIGHT_VALUES.items(
 # What the library's docstring promises, written apart from the library: the properties below
 # compare the library's answers with it.
 
-_PORT_TEXT = re.compile(r"[1-9][0-9]{0,4}")
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
-def decoded(value: str) -> str:
-    """A raw value, or the string a legacy build JSON-quoted."""
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return value
-        return loaded if isinstance(loaded, str) else value
-    return value
-
 
 def port_of(value: str | None) -> int | None:
     """The port a wire value names, or None when absent or malformed."""
     if not value:
         return None
     text = decoded(value)
-    if not _PORT_TEXT.fullmatch(text) or int(text) > 65535:
+    if not PORT_TEXT.fullmatch(text) or int(text) > 65535:
         return None
     return int(text)
 
@@ -123,7 +108,7 @@ def host_of(value: str | None) -> str | None:
             return None
         return text
     labels = text[:-1] if text.endswith(".") else text
-    if all(_LABEL.fullmatch(label) for label in labels.split(".")):
+    if all(LABEL.fullmatch(label) for label in labels.split(".")):
         return text
     return None
 
