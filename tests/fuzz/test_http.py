@@ -34,6 +34,7 @@ It adds the properties that the generic ones cannot express:
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import json
 import math
@@ -1489,14 +1490,14 @@ def extra_key(key: object) -> str:
 
 
 def text_of(value: object) -> str:
-    """Text Juju can carry: valid Unicode."""
+    """Text Juju can carry: valid Unicode, as a plain `str` (an enum member as its value)."""
     if not isinstance(value, str):
         raise RefusedError
     try:
         value.encode()
     except UnicodeEncodeError:
         raise RefusedError from None
-    return value
+    return str.__str__(value)
 
 
 def extra_value(value: object) -> str | None:
@@ -1506,7 +1507,7 @@ def extra_value(value: object) -> str | None:
         raise RefusedError
     if isinstance(value, int):
         try:
-            return str(value)
+            return str(int(value))  # an IntEnum member as its number
         except ValueError:  # past Python's digit limit
             raise RefusedError from None
     return text_of(value) or None
@@ -1540,27 +1541,31 @@ def config_line(value: object) -> str:
 def proxy_name(value: object) -> str:
     if not isinstance(value, str) or not _PROXY_NAME.fullmatch(value):
         raise RefusedError
-    return value
+    return str.__str__(value)
 
 
 def plain_data(value: object, depth: int = 0) -> Any:
-    """Plain YAML data of the built-in types (tuples as lists), as the charm may pass it."""
+    """Plain YAML data (tuples as lists), as the charm may pass it; a subclass of str, int or
+    float (an enum member) as its plain value."""
     if depth > 32:
         raise RefusedError
-    if value is None or type(value) in (bool, int, float):
-        if type(value) is int:
-            try:
-                str(value)
-            except ValueError:  # past Python's digit limit: YAML cannot write it
-                raise RefusedError from None
-        return value
-    if type(value) is str:
+    if isinstance(value, str):
         return text_of(value)
-    if type(value) in (list, tuple):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:  # past Python's digit limit: YAML cannot write it
+            raise RefusedError from None
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (list, tuple)):
         return [plain_data(item, depth + 1) for item in cast("list[Any]", value)]
-    if isinstance(value, dict):
-        items = cast("dict[Any, Any]", value)
-        if not all(type(key) is str for key in items):
+    if isinstance(value, Mapping):
+        items = cast("Mapping[Any, Any]", value)
+        if not all(isinstance(key, str) for key in items):
             raise RefusedError
         return {text_of(key): plain_data(item, depth + 1) for key, item in items.items()}
     raise RefusedError
@@ -1681,10 +1686,33 @@ VALID_ADDRESSES = st.one_of(
     st.lists(hosts, max_size=3),
     st.lists(hosts, max_size=3).map(tuple),
 )
+
+
+class Mode(str, enum.Enum):
+    """Option lines as a charm may keep them: its members are str."""
+
+    HTTP = "mode http"
+    TCP = "mode tcp"
+
+
+class Weight(enum.IntEnum):
+    """Numbers as a charm may keep them: its members are int."""
+
+    LIGHT = 1
+    HEAVY = 10
+
+
 EXTRA_KEYS = ("sitenames", "service_name", "services", "all_services", "x.y-Z_0")
 VALID_EXTRAS = st.dictionaries(
     st.sampled_from(EXTRA_KEYS),
-    st.one_of(st.none(), st.just(""), st.integers(-5, 10**6), sitenames, right_services),
+    st.one_of(
+        st.none(),
+        st.just(""),
+        st.integers(-5, 10**6),
+        sitenames,
+        right_services,
+        st.sampled_from([*Mode, *Weight]),
+    ),
     max_size=3,
 )
 
@@ -1721,7 +1749,11 @@ def valid_stanzas(draw: st.DrawFn) -> Any:
     if draw(st.booleans()):
         fields["servers"] = draw(st.lists(valid_servers(), max_size=3))
     if draw(st.booleans()):
-        fields["crts"] = draw(st.sampled_from([["DEFAULT"], None, {"a": (1, 2.5, True)}, "x"]))
+        fields["crts"] = draw(
+            st.sampled_from(
+                [["DEFAULT"], None, {"a": (1, 2.5, True)}, "x", [Mode.HTTP, Weight.HEAVY]]
+            )
+        )
     if draw(st.booleans()):
         return ProxyService.model_validate(fields)
     return fields
@@ -1757,8 +1789,9 @@ LEFTOVERS = databags(
         "sitenames": marked(mixed_with(sitenames)),
         "ingress-address": marked(mixed_with(addresses)),
     }
-)
-"""What a reactive build of the charm left in this unit's databag, Juju's keys too."""
+).map(lambda databag: {key: value for key, value in databag.items() if value})
+"""What a reactive build of the charm left in this unit's databag, Juju's keys too (never an
+empty value: Juju removes a key set to one)."""
 
 
 def setter_effect(action: str, args: tuple[Any, ...], databag: Mapping[str, str]) -> Effect:
