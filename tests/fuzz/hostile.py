@@ -16,6 +16,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -181,6 +182,26 @@ def mixed_with(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         escaped_lone_surrogate(valid),
         st.tuples(valid, st.sampled_from(CONTROL + SHELL + (" ", ",", "\n"))).map("".join),
         hostile_text(),
+    )
+
+
+@st.composite
+def half_right(draw: st.DrawFn, values: st.SearchStrategy[str]) -> str:
+    """A right value half the time, else `mixed_with(values)`.
+
+    A composite rather than `st.one_of`, which flattens nested alternatives and drops repeated
+    ones: in `mixed_with` alone the right values are one alternative among ten, and a unit
+    would rarely be usable.
+    """
+    if draw(st.booleans()):
+        return draw(values)
+    return draw(mixed_with(values))
+
+
+def as_json(values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
+    """Values as JSON text: Python's default separators (the legacy bytes), or compact."""
+    return st.one_of(
+        values.map(json.dumps), values.map(lambda v: json.dumps(v, separators=(",", ":")))
     )
 
 

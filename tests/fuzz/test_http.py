@@ -85,7 +85,9 @@ from tests.fuzz.hostile import (
     MIB,
     SECRETS,
     Unrecorded,
+    as_json,
     databags,
+    half_right,
     hostile_text,
     mixed_with,
 )
@@ -192,13 +194,6 @@ def extended_entries(draw: st.DrawFn) -> dict[str, Any]:
     elif shape == "extra keys":
         entry["weight"] = draw(st.sampled_from([1, None, "x", [1]]))
     return entry
-
-
-def as_json(values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
-    """Values as JSON text: Python's default separators (the legacy bytes), or compact."""
-    return st.one_of(
-        values.map(json.dumps), values.map(lambda v: json.dumps(v, separators=(",", ":")))
-    )
 
 
 def entry_lists(entries: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
@@ -407,19 +402,6 @@ def hostile_extended() -> st.SearchStrategy[str]:
         as_json(st.lists(bad_entries(), min_size=1, max_size=3)),
         deep_or_long_json(),
     )
-
-
-@st.composite
-def half_right(draw: st.DrawFn, values: st.SearchStrategy[str]) -> str:
-    """A right value half the time, else `mixed_with(values)`.
-
-    A composite rather than `st.one_of`, which flattens nested alternatives and drops repeated
-    ones: in `mixed_with` alone the right values are one alternative among ten, and a unit
-    would rarely be usable.
-    """
-    if draw(st.booleans()):
-        return draw(values)
-    return draw(mixed_with(values))
 
 
 @st.composite

@@ -51,7 +51,14 @@ from tests.fuzz.harness import (
     run_hook,
     short,
 )
-from tests.fuzz.hostile import MIB, Unrecorded, databags, hostile_text, mixed_with
+from tests.fuzz.hostile import (
+    MIB,
+    Unrecorded,
+    as_json,
+    databags,
+    half_right,
+    hostile_text,
+)
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
 from tests.fuzz.wire import decoded, host_name, port_number
@@ -118,13 +125,6 @@ def zookeeper_lists(draw: st.DrawFn, entries: st.SearchStrategy[Any]) -> list[An
     if found and draw(st.booleans()):
         found.insert(draw(st.integers(0, len(found))), draw(st.sampled_from(found)))
     return found
-
-
-def as_json(values: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
-    """Values as JSON text: Python's default separators (the legacy bytes), or compact."""
-    return st.one_of(
-        values.map(json.dumps), values.map(lambda v: json.dumps(v, separators=(",", ":")))
-    )
 
 
 right_zookeepers = as_json(zookeeper_lists(zookeeper_entries()))
@@ -289,19 +289,6 @@ RIGHT_VALUES = {
     "private-address": addresses,
     "zookeepers": right_zookeepers,
 }
-
-
-@st.composite
-def half_right(draw: st.DrawFn, values: st.SearchStrategy[str]) -> str:
-    """A right value half the time, else `mixed_with(values)`.
-
-    A composite rather than `st.one_of`, which flattens nested alternatives and drops repeated
-    ones: in `mixed_with` alone the right values are one alternative among ten, and a unit
-    would rarely be usable.
-    """
-    if draw(st.booleans()):
-        return draw(values)
-    return draw(mixed_with(values))
 
 
 @st.composite
