@@ -266,6 +266,14 @@ class Seen:
     relation_id: int
     payload: Any
     answers: Mapping[str, Any]
+    queued_copy: bool = False
+    """ops dropped this fresh event because an identical deferred one was still queued.
+
+    ops (2.10 and later) skips a notice whose snapshot equals one already waiting for the same
+    observer, so the charm hears of it only through that queued copy. The fuzz charm records
+    the dropped event where it was emitted, with the queries' answers at that moment, so that
+    the checks see what the library announced rather than what ops delivered.
+    """
 
 
 @dataclasses.dataclass
@@ -298,23 +306,50 @@ class FuzzCharm(ops.CharmBase):
             for name in self.target.event_names:
                 framework.observe(getattr(self.library.on, name), self._on_library_event)
             framework.observe(self.on.collect_unit_status, self._on_collect_status)
+            self._notice_dropped_duplicates(framework)
+
+    def _notice_dropped_duplicates(self, framework: ops.Framework) -> None:
+        """Record each library event that ops drops as a duplicate of a queued deferred one.
+
+        ops has no public signal for it, so the framework's emit is wrapped: an event the
+        library emitted that did not reach `_on_library_event` was dropped.
+        """
+        assert isinstance(self.target, RemoteDataTarget)
+        emit = framework._emit  # pyright: ignore[reportPrivateUsage]
+        emitter = self.library.on.handle.path
+        observed = {f"{emitter}/{name}" for name in self.target.event_names}
+
+        def emit_noting_drops(event: ops.EventBase) -> None:
+            emit(event)
+            path = event.handle.path
+            kind = path.rsplit("[", 1)[0]
+            if kind in observed and path not in {seen.handle for seen in self.recording.events}:
+                self._record(event, queued_copy=True)
+
+        framework._emit = emit_noting_drops  # pyright: ignore[reportPrivateUsage]
 
     def _on_library_event(self, event: ops.EventBase) -> None:
-        assert isinstance(self.target, RemoteDataTarget)
-        pair, is_start = self.target.pair_of(event.handle.kind)
-        relation: ops.Relation = getattr(event, "relation")  # noqa: B009 - every such event has one
+        self._record(event)
+        if event.handle.kind in str(self.config[DEFER_OPTION]).split(","):
+            event.defer()
+
+    def _record(self, event: ops.EventBase, queued_copy: bool = False) -> None:
         self.recording.events.append(
             Seen(
                 name=event.handle.kind,
                 handle=event.handle.path,
-                relation_id=relation.id,
-                payload=pair.payload(event) if is_start else (),
+                relation_id=getattr(event, "relation").id,  # noqa: B009 - every such event has one
+                payload=self._payload(event),
                 answers=self._ask_everything(),
+                queued_copy=queued_copy,
             )
         )
         self.recording.reprs.append(repr(event))
-        if event.handle.kind in str(self.config[DEFER_OPTION]).split(","):
-            event.defer()
+
+    def _payload(self, event: ops.EventBase) -> Any:
+        assert isinstance(self.target, RemoteDataTarget)
+        pair, is_start = self.target.pair_of(event.handle.kind)
+        return pair.payload(event) if is_start else ()
 
     def _on_collect_status(self, _: ops.CollectStatusEvent) -> None:
         self.recording.final.update(self._ask_everything())

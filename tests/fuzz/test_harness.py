@@ -18,10 +18,14 @@ import ops
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from ops import testing
 
 from tests.fuzz.harness import (
+    DEFER_OPTION,
+    FUZZ_CONFIG,
     EventPair,
     EventQueryDisagreementError,
+    Recording,
     RemoteDataTarget,
     RepeatedEventError,
     SecretLeakError,
@@ -29,10 +33,14 @@ from tests.fuzz.harness import (
     SetterMisbehavedError,
     SetterTarget,
     UncaughtError,
+    fuzz_charm,
     known_defect_problems,
 )
 from tests.fuzz.hostile import databags, secret_pems
-from tests.fuzz.remote_data import remote_data_test
+from tests.fuzz.remote_data import (
+    _framework_counter_kept,  # pyright: ignore[reportPrivateUsage]
+    remote_data_test,
+)
 from tests.fuzz.setters import check_invalid_call
 
 logger = logging.getLogger(__name__)
@@ -152,6 +160,33 @@ def test_a_correct_role_passes():
 def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
     with pytest.raises(finding):
         run_machine(fake_target(flaw))
+
+
+def test_an_event_ops_drops_as_a_duplicate_of_a_queued_one_is_recorded_where_it_was_emitted():
+    # ops skips a fresh notice identical to a deferred one still queued, so the handler never
+    # sees the library's second `started`; the checks must still know it was announced.
+    target = fake_target("")
+    charm = fuzz_charm(target)
+    ctx = testing.Context(charm, meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG)
+    relation = testing.Relation("fake", remote_units_data={0: {"port": "8080"}})
+    deferring = testing.State(relations=[relation], config={DEFER_OPTION: "started"})
+    with _framework_counter_kept():
+        state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), deferring)
+    [deferred] = state.deferred
+    # A refresh from the reactive charm forgets what was announced, so it is announced again;
+    # the framework's own stored state (its event counter) stays.
+    kept = [s for s in state.stored_states if s.owner_path != charm.recording.library_path]
+    refreshed = dataclasses.replace(state, stored_states=kept)
+    charm.recording = Recording()
+
+    with _framework_counter_kept():
+        ctx.run(ctx.on.upgrade_charm(), refreshed)
+
+    [queued, dropped] = charm.recording.events
+    assert (queued.handle, queued.queued_copy) == (deferred.handle_path, False)
+    assert (dropped.name, dropped.queued_copy) == ("started", True)
+    assert dropped.handle != queued.handle
+    assert dropped.answers == {"is_started": True}
 
 
 # --- Setters -------------------------------------------------------------------------------

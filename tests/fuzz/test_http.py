@@ -60,7 +60,6 @@ from charms.http.v0.http import (
     ProxyService,
 )
 from tests.fuzz.harness import (
-    DEFER_OPTION,
     TALLY,
     EventPair,
     EventQueryDisagreementError,
@@ -70,7 +69,6 @@ from tests.fuzz.harness import (
     RemoteDataTarget,
     RepeatedEventError,
     SecretLeakError,
-    Seen,
     Setter,
     SetterMisbehavedError,
     SetterTarget,
@@ -807,25 +805,12 @@ REQUIRER = HttpRequiresTarget(
 class HttpFuzzCharm(FuzzCharm):
     """The fuzz charm, also recording the events of no pair: `available` and `website_removed`."""
 
-    def _on_library_event(self, event: ops.EventBase) -> None:
+    def _payload(self, event: ops.EventBase) -> Any:
         target = self.target
         assert isinstance(target, HttpRequiresTarget)
-        if event.handle.kind not in target.unpaired:
-            super()._on_library_event(event)
-            return
-        relation: ops.Relation = getattr(event, "relation")  # noqa: B009 - every event has one
-        self.recording.events.append(
-            Seen(
-                name=event.handle.kind,
-                handle=event.handle.path,
-                relation_id=relation.id,
-                payload=getattr(event, "unit_name", ()),
-                answers=self._ask_everything(),
-            )
-        )
-        self.recording.reprs.append(repr(event))
-        if event.handle.kind in str(self.config[DEFER_OPTION]).split(","):
-            event.defer()
+        if event.handle.kind in target.unpaired:
+            return getattr(event, "unit_name", ())
+        return super()._payload(event)
 
 
 ORDER = ("website_removed", "unavailable", "disconnected", "connected", "available", "new_website")
