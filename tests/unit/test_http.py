@@ -880,7 +880,7 @@ def test_enum_members_are_published_as_their_plain_values():
     ("call", "message"),
     [
         (lambda p: p.publish_extra({"sitenames": "secret\udc80"}), "sitenames: must be valid"),
-        (lambda p: p.configure(80, "fd00::secret\udc80"), "private_address.0: must be a host"),
+        (lambda p: p.configure(80, "fd00::secret\udc80"), "private_address: must be a host"),
     ],
     ids=["extra-value", "ipv6-look-alike"],
 )
@@ -1449,8 +1449,8 @@ def test_a_bad_port_or_address_raises_and_writes_and_stores_nothing(
     error = refuse(lambda provides: provides.configure(**kwargs))
 
     message = str(error)
-    # A single address is checked as a list of one: `hostname.0`.
-    assert message.startswith((f"{field}: ", f"{field}.0: "))
+    # A list's bad item is named by its index (`hostname.1`); a single address is not.
+    assert message.startswith(f"{field}: ")
     assert_not_echoed(error, kwargs[field.split(".")[0]])
 
 
@@ -1746,10 +1746,10 @@ def test_the_message_of_a_refused_value_names_the_problem_plainly():
         "port: must be a port from 1 to 65535",
         "port: must be a port number, such as 8080",
         "port: must be an integer or a string of digits",
-        "private_address.0: is not an IPv4 address",
-        "hostname.0: must not hold an IPv6 zone index",
-        "hostname.0: is longer than 253 characters",
-        "hostname.0: must be a host name or an IP address",
+        "private_address: is not an IPv4 address",
+        "hostname: must not hold an IPv6 zone index",
+        "hostname: is longer than 253 characters",
+        "hostname: must be a host name or an IP address",
         "sitenames: must be a string, an integer or None",
     ]
 
@@ -2037,6 +2037,9 @@ def test_each_bad_extended_data_entry_is_skipped_alone_and_reported(
         None,  # 9
         ["10.0.9.6", 8080],  # 10: a list
         {"hostname": ["x"], "port": 8080, "private-address": "10.0.9.6"},  # 11
+        {"hostname": 0, "port": 8080, "private-address": "10.0.9.6"},  # 12: not missing: bad
+        {"hostname": False, "port": 8080, "private-address": "10.0.9.6"},  # 13
+        {"hostname": [], "port": 8080, "private-address": "10.0.9.6"},  # 14
         {"hostname": "vip.example", "port": "8081", "private-address": "10.0.9.7", "x": 1},
     ]
     relation = websites_relation({0: website_unit(0, extended_data=json.dumps(entries))})
@@ -2066,6 +2069,9 @@ def test_each_bad_extended_data_entry_is_skipped_alone_and_reported(
         "9",
         "10",
         "11.hostname",
+        "12.hostname",
+        "13.hostname",
+        "14.hostname",
     ]
     assert "secret host!" not in caplog.text
     assert "secret host!" not in malformed.reason

@@ -305,6 +305,10 @@ JSON-encoded twice is read too.
 ## Changelog
 
 - LIBPATCH 1: first release; both roles of the legacy `http` interface.
+- LIBPATCH 2: a single address that `configure()` refuses is named by its argument
+  (`hostname`), not as item 0 of a list; an `extended_data` entry whose hostname is a
+  non-string falsy value (`0`, `false`, `[]`) is malformed rather than taken from its
+  private address; `HttpExtras.yaml()` documents the types the safe loader gives.
 """
 
 from __future__ import annotations
@@ -336,7 +340,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 1
+LIBPATCH = 2
 
 PYDEPS = ["pydantic>=2", "PyYAML>=6"]
 
@@ -463,7 +467,7 @@ def _parse_yaml(text: str) -> Any:
 
     The document is composed first, which shares each anchored node rather than copying it,
     and refused if its aliases would expand it beyond `_MAX_YAML_NODES` nodes or make it
-    contain itself; only then is it turned into Python values, of the plain YAML types only.
+    contain itself; only then is it turned into Python values by the safe loader.
     """
     if len(text) > _MAX_YAML_TEXT:
         raise ValueError(f"is longer than {_MAX_YAML_TEXT} characters")
@@ -792,7 +796,8 @@ class _ReceivedHost(_WireModel):
             for key, item in cast("Mapping[Any, Any]", given).items()
             if key in ("hostname", "private-address", "port")
         }
-        if not entry.get("hostname"):
+        # Only a missing hostname falls back: any other value is checked, and may be bad.
+        if entry.get("hostname") in (None, ""):
             entry["hostname"] = entry.get("private-address")
         return entry
 
@@ -996,9 +1001,11 @@ class HttpExtras:
     )
 
     def yaml(self, key: str) -> Any:
-        """The value of `key` parsed as YAML: plain Python values, a fresh copy each time.
+        """The value of `key` parsed as YAML, a fresh copy each time.
 
-        None when the key is absent, is not YAML, or is refused.
+        The values are what `yaml.safe_load` gives, as the legacy consumers read them: plain
+        values, and also dates and timestamps (`2026-11-23`), sets (`!!set`) and bytes
+        (`!!binary`). None when the key is absent, is not YAML, or is refused.
         """
         if key not in self._parsed and key not in self._refused:
             text = self.raw.get(key)
@@ -1054,12 +1061,18 @@ class HttpPublication:
     """The stanzas set with `publish_services`."""
 
 
-def _validated(model: type[_ModelT], values: object) -> _ModelT:
-    """Build a model from the charm's own values; a bad value raises a value-free ValueError."""
+def _validated(
+    model: type[_ModelT], values: object, labels: Mapping[str, str] | None = None
+) -> _ModelT:
+    """Build a model from the charm's own values; a bad value raises a value-free ValueError.
+
+    `labels` renames fields in the message, to the names the charm knows them by.
+    """
     try:
         return model.model_validate(values, strict=True)
     except pydantic.ValidationError as error:
-        problem = _describe(_problems(error))
+        problems = _problems(error)
+        problem = _describe({(labels or {}).get(f, f): why for f, why in problems.items()})
     # Raised outside the except block, so that the ValidationError, which holds the input
     # values, is not kept as the new exception's context.
     raise ValueError(problem)
@@ -1788,8 +1801,19 @@ class HttpProvides(_HttpEndpoint):
         """
         listed_addresses, addresses = _address_list(private_address)
         listed_hostnames, hostnames = _address_list(hostname)
+        # A single address the charm gave is reported by its argument's name, not as item 0.
+        labels = {
+            f"{name}.0": name
+            for name, listed in (
+                ("hostname", listed_hostnames),
+                ("private_address", listed_addresses),
+            )
+            if not listed
+        }
         sent = _validated(
-            _SentWebsite, {"port": port, "hostname": hostnames, "private_address": addresses}
+            _SentWebsite,
+            {"port": port, "hostname": hostnames, "private_address": addresses},
+            labels,
         )
         length = max(len(sent.hostname), len(sent.private_address), 1)
         pad: list[str | None] = [None] * length
