@@ -29,10 +29,12 @@ How a block runs:
 
 The hooks, each run from the state the previous one left, the unit being the leader:
 config-changed with no relation; then, for each endpoint whose relation events the charm (or
-the library object it created) observes: relation-created, -joined and -changed, with one
-remote unit (for a peer endpoint, a peer) that publishes `FIXTURES[library].published` for
-the other role, beside the address keys Juju puts in every databag; update-status with every
-relation established; then relation-departed and, except for peers, relation-broken. The
+the library object it created) observes: relation-created, then -joined and -changed for each
+of `FIXTURES[library].remote_units` remote units (for a peer endpoint, peers), one after the
+other, each publishing `FIXTURES[library].published` for the other role, beside the address
+keys Juju puts in every databag; update-status with every
+relation established; then relation-departed of each remote unit and, except for peers,
+relation-broken. The
 state holds `FIXTURES[library].secrets` throughout.
 
 What each run must show, beyond raising nothing:
@@ -56,6 +58,7 @@ import ast
 import dataclasses
 import importlib
 import inspect
+import json
 import re
 import sys
 import textwrap
@@ -83,11 +86,15 @@ class Fixture:
     """Per role (`requires`, `provides`, `peers`): the unit databag a unit of that role writes."""
     secrets: Sequence[testing.Secret] = ()
     """Juju secrets the examples read, present in the state of every hook."""
+    remote_units: int = 1
+    """How many remote units join each relation: enough for every state of the role to hold."""
 
 
 # The library's own test credentials: PEM of the usual sizes that its strict grammar accepts
 # (one PRIVATE KEY block; only CERTIFICATE blocks; base64 bodies), under the wire keys.
 ETCD_CREDENTIALS: dict[str, str] = credentials_for_testing().model_dump()
+
+INNODB_CLUSTER_PASSWORD = "Xf9vT2kLq8"  # the docstring example's cluster password
 
 FIXTURES: dict[str, Fixture] = {
     "etcd": Fixture(
@@ -134,6 +141,24 @@ FIXTURES: dict[str, Fixture] = {
             },
             "requires": {},
         },
+    ),
+    # Two peers: with the unit under test, the three units an InnoDB cluster needs.
+    "innodb_cluster": Fixture(
+        published={
+            "peers": {
+                "cluster-address": '"192.0.2.0"',
+                "cluster-user": '"clusteruser"',
+                "cluster-password": json.dumps(INNODB_CLUSTER_PASSWORD),
+                "unit-configure-ready": "true",
+                "unit-clustered": "true",
+            },
+        },
+        secrets=[
+            testing.Secret(
+                {"password": INNODB_CLUSTER_PASSWORD}, label="cluster-credentials", owner="app"
+            )
+        ],
+        remote_units=2,
     ),
 }
 
@@ -450,9 +475,10 @@ def new_relation(endpoint: Endpoint) -> testing.RelationBase:
     return testing.Relation(endpoint.name, interface=endpoint.interface, remote_units_data={})
 
 
-def remote_unit(endpoint: Endpoint) -> int:
+def remote_units(endpoint: Endpoint, count: int) -> range:
     # The charm is unit 0; a peer is another unit of its application.
-    return 1 if endpoint.role == "peers" else 0
+    first = 1 if endpoint.role == "peers" else 0
+    return range(first, first + count)
 
 
 def with_remote_data(
@@ -464,25 +490,42 @@ def with_remote_data(
     return dataclasses.replace(relation, remote_units_data=databags)
 
 
-def relate(session: Session, endpoint: Endpoint, remote_data: Mapping[str, str]) -> int:
-    """Juju's hooks for a new relation whose one remote unit joins, then publishes; its id."""
-    on, unit = session.ctx.on, remote_unit(endpoint)
+def relate(
+    session: Session, endpoint: Endpoint, remote_data: Mapping[str, str], count: int
+) -> int:
+    """Juju's hooks for a new relation whose remote units join, then publish, in turn; its id."""
+    on = session.ctx.on
     relation_id = session.add(new_relation(endpoint))
     session.run(on.relation_created(session.state.get_relation(relation_id)))
-    relation = session.set_remote_data(relation_id, {unit: {}})
-    session.run(on.relation_joined(relation, remote_unit=unit))
-    relation = session.set_remote_data(relation_id, {unit: remote_data})
-    session.run(on.relation_changed(relation, remote_unit=unit))
+    published: dict[int, Mapping[str, str]] = {}
+    for unit in remote_units(endpoint, count):
+        relation = session.set_remote_data(relation_id, {**published, unit: {}})
+        session.run(on.relation_joined(relation, remote_unit=unit))
+        published[unit] = remote_data
+        relation = session.set_remote_data(relation_id, published)
+        session.run(on.relation_changed(relation, remote_unit=unit))
     return relation_id
 
 
-def unrelate(session: Session, endpoint: Endpoint, relation_id: int) -> None:
-    """Juju's hooks when the remote unit leaves, then (except for peers) the relation goes."""
-    on, unit = session.ctx.on, remote_unit(endpoint)
-    relation = session.set_remote_data(relation_id, {})
-    session.run(on.relation_departed(relation, remote_unit=unit, departing_unit=unit))
+def unrelate(session: Session, endpoint: Endpoint, relation_id: int, count: int) -> None:
+    """Juju's hooks when the remote units leave, then (except for peers) the relation goes."""
+    on = session.ctx.on
+    staying = list(remote_units(endpoint, count))
+    while staying:
+        unit = staying.pop()
+        relation = session.state.get_relation(relation_id)
+        remaining = {u: d for u, d in remote_databags(relation).items() if u in staying}
+        relation = session.set_remote_data(relation_id, remaining)
+        session.run(on.relation_departed(relation, remote_unit=unit, departing_unit=unit))
     if endpoint.role != "peers":
         session.run(on.relation_broken(session.state.get_relation(relation_id)))
+
+
+def remote_databags(relation: testing.RelationBase) -> Mapping[int, Mapping[str, str]]:
+    if isinstance(relation, testing.PeerRelation):
+        return relation.peers_data
+    assert isinstance(relation, testing.Relation)
+    return relation.remote_units_data
 
 
 def endpoint_sections(endpoints: Sequence[Endpoint]) -> dict[str, dict[str, dict[str, str]]]:
@@ -511,15 +554,16 @@ def run_hooks(charm: type[ops.CharmBase], block: Block, spy: ObserveSpy) -> Run:
     session = Session(ctx, testing.State(leader=True, secrets=list(fixture.secrets)))
 
     session.run(ctx.on.config_changed())  # the charm's __init__ runs: the spy learns its endpoints
+    count = fixture.remote_units
     related = {
-        endpoint: relate(session, endpoint, fixture.published[OTHER_ROLE[endpoint.role]])
+        endpoint: relate(session, endpoint, fixture.published[OTHER_ROLE[endpoint.role]], count)
         for endpoint in endpoints
         if spy.observes_relations_of(endpoint)
     }
     session.run(ctx.on.update_status())
     published = {endpoint: session.own_data(relation) for endpoint, relation in related.items()}
     for endpoint, relation in related.items():
-        unrelate(session, endpoint, relation)
+        unrelate(session, endpoint, relation, count)
     return Run(emitted=list(ctx.emitted_events), published=published)
 
 

@@ -13,9 +13,9 @@ from charmcraft.parts import setup_parts
 from tests.metadata.librecord import ROOT, full_name, library_paths
 
 CHARMCRAFT_YAML = ROOT / "charmcraft.yaml"
-# Each library's interface, and the demo charm's endpoint on each side: the name the library's
+# Each library's interface, and the demo charm's endpoint in each role: the name the library's
 # class defaults to, unless both sides default to the same name, which one charm cannot
-# declare twice.
+# declare twice. A peer interface has one role.
 ENDPOINTS = {
     "charms.etcd.v0.etcd": {"interface": "etcd", "requires": "etcd", "provides": "db"},
     "charms.zookeeper.v0.zookeeper": {
@@ -29,7 +29,12 @@ ENDPOINTS = {
         "requires": "reverseproxy",
         "provides": "website",
     },
+    "charms.innodb_cluster.v0.innodb_cluster": {
+        "interface": "mysql-innodb-cluster",
+        "peers": "cluster",
+    },
 }
+ROLES = ("requires", "provides", "peers")
 
 
 def _raw() -> Any:
@@ -59,10 +64,12 @@ def test_charm_libs_names_every_library_and_nothing_else():
     assert _declared_libraries() == {full_name(path) for path in library_paths()}
 
 
-def test_every_library_has_both_sides_declared():
+def test_every_library_has_each_of_its_roles_declared():
     raw = _raw()
     for library, endpoint in ENDPOINTS.items():
-        for role in ("requires", "provides"):
+        roles = [role for role in ROLES if role in endpoint]
+        assert roles in (["requires", "provides"], ["peers"]), library
+        for role in roles:
             declared = raw[role][endpoint[role]]
             assert declared == {"interface": endpoint["interface"]}, (library, role)
 
