@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from demo.etcd import EtcdStory
 from demo.http import HttpStory
+from demo.innodb_cluster import InnodbClusterStory
 from demo.kafka import KafkaStory
 from demo.runner import main
 from demo.story import Story
 
 # One story per interface library, zookeeper's told with kafka's, which forwards it; a new
 # library adds its story here.
-STORIES: tuple[Story, ...] = (EtcdStory(), KafkaStory(), HttpStory())
+STORIES: tuple[Story, ...] = (EtcdStory(), KafkaStory(), HttpStory(), InnodbClusterStory())
 
 if __name__ == "__main__":
     raise SystemExit(main(STORIES))

@@ -16,10 +16,19 @@ itself, ops' stored state and deferred events, survives a refresh between two `o
 a refresh from a charm that did not run `ops`, such as a reactive charm, starts with none
 (`keep_stored_state=False`), which is how a charm's first `ops` release finds its units.
 
-Peer relations (needed later for mysql-innodb-cluster) fit the same data model: an
-`Integration` whose two endpoints are the same endpoint of one application, whose remote
-units are the other units of that application. Building their `ops.testing.PeerRelation`
-and queueing their hooks when units are added is what remains to be written.
+Peer relations are integrations too: one per endpoint in the `peers:` section of the
+application's charmcraft.yaml, created when it is deployed, whose two ends are that same
+endpoint, and whose remote units are the other units of the application. Each unit's hooks
+see it as an `ops.testing.PeerRelation`: its own databag, the application databag, and the
+databags of the peers it has seen join. A unit added later runs relation-created on it, then
+it and each existing unit meet (relation-joined, relation-changed) both ways; a unit removed
+departs it as any other relation: the others see it depart, it sees each of them depart,
+then runs relation-broken, as a unit leaving a relation does; the relation itself goes only
+with its application.
+
+An application databag is one per application per relation, whichever unit last wrote it
+(only a leader can), so that a new leader reads what the previous one wrote. `set_leader`
+moves leadership, as Juju may when the leader's agent is lost.
 """
 
 from __future__ import annotations
@@ -131,6 +140,11 @@ class Application:
             for name in self.charmcraft_yaml.get(section) or {}
         ]
 
+    def peer_endpoints(self) -> dict[str, str]:
+        """Its charm's peer endpoints, each with its interface: Juju relates each at deploy."""
+        peers: Mapping[str, Mapping[str, Any]] = self.charmcraft_yaml.get("peers") or {}
+        return {name: str(endpoint["interface"]) for name, endpoint in peers.items()}
+
     def new_unit_number(self) -> int:
         """The next unit number; like Juju, numbers of removed units are never reused."""
         number = self._next_unit_number
@@ -148,13 +162,15 @@ class Unit:
         self.app = app
         self.number = number
         self.address = address
+        self.charm_type = app.charm_type
+        """The charm this unit runs: its application's, but for a refresh not yet done here."""
         self.context = self.new_context()
         self.state = testing.State()
 
     def new_context(self) -> testing.Context[ops.CharmBase]:
-        """A Context for the charm the application runs now (a refresh changes it)."""
+        """A Context for the charm the unit runs now (a refresh changes it)."""
         return charm_context(
-            self.app.charm_type,
+            self.charm_type,
             self.app.charmcraft_yaml,
             app_name=self.app.name,
             unit_id=self.number,
@@ -186,14 +202,18 @@ class Unit:
         relation = self.relation_state(integration) or integration.left.get(self)
         return dict(relation.local_unit_data) if relation else {}
 
-    def app_databag(self, integration: Integration) -> dict[str, str]:
-        """The application databag on the integration, as this unit last saw it."""
-        relation = self.relation_state(integration) or integration.left.get(self)
-        return dict(relation.local_app_data) if relation else {}
-
-    def relation_state(self, integration: Integration) -> testing.Relation | None:
+    def relation_state(self, integration: Integration) -> testing.RelationBase | None:
         """The integration as this unit's State holds it, if it does."""
         return _relation_in(self.state, integration.id)
+
+    def remote_databags(self, integration: Integration) -> dict[int, dict[str, str]]:
+        """The remote units' databags (its peers', on a peer relation) as it last saw them."""
+        relation = self.relation_state(integration)
+        if isinstance(relation, testing.PeerRelation):
+            return {number: dict(bag) for number, bag in relation.peers_data.items()}
+        if isinstance(relation, testing.Relation):
+            return {number: dict(bag) for number, bag in relation.remote_units_data.items()}
+        return {}
 
     def network(self, endpoint: str) -> testing.Network:
         """The endpoint's network binding, on this unit's address."""
@@ -235,24 +255,41 @@ class Integration:
     unit's settings for the lifetime of the relation, whatever the unit's, so the units that
     have not yet seen it depart still read what it wrote (when a relation is removed, the
     units of one side may all have left before the other side's departed hooks run)."""
+    app_databags: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    """Per application name, its application databag, as its leader last wrote it."""
+
+    @property
+    def is_peer(self) -> bool:
+        """Whether this is a peer relation: one endpoint of one application, at both ends."""
+        return self.ends[0] == self.ends[1]
 
     def end_of(self, app: Application) -> Endpoint:
         """The endpoint of the integration that belongs to this application."""
         return next(end for end in self.ends if end.app is app)
 
     def remote_end_of(self, app: Application) -> Endpoint:
-        """The endpoint at the other end from this application."""
+        """The endpoint at the other end from this application (its own, for peers)."""
+        if self.is_peer:
+            return self.ends[1]
         return next(end for end in self.ends if end.app is not app)
 
-    def apps(self) -> tuple[Application, Application]:
-        """The two applications, in the order they were integrated."""
+    def apps(self) -> tuple[Application, ...]:
+        """The applications, in the order they were integrated; one for a peer relation."""
+        if self.is_peer:
+            return (self.ends[0].app,)
         return self.ends[0].app, self.ends[1].app
+
+    def app_databag(self, app: Application) -> dict[str, str]:
+        """The application's databag on this integration, as its leader last wrote it."""
+        return dict(self.app_databags.get(app.name, {}))
 
     def known_remotes(self, unit: Unit) -> list[Unit]:
         """The remote units this unit has seen join, in unit-number order."""
         return sorted(self.joined.get(unit, ()), key=lambda remote: remote.number)
 
     def __str__(self) -> str:
+        if self.is_peer:
+            return f"peers on {self.ends[0]}"
         return f"{self.ends[0]} to {self.ends[1]}"
 
 
@@ -354,10 +391,13 @@ class Deployment:
     ) -> list[HookRun]:
         """Deploy an application with some units; the first unit becomes the leader.
 
-        `charmcraft_yaml` is the charm's metadata, by default found next to its `src/`.
+        `charmcraft_yaml` is the charm's metadata, by default found next to its `src/`. Each
+        of its peer endpoints gets its peer relation, which every unit then joins.
         """
         app = Application(name, charm_type, config or {}, charmcraft_yaml)
         self.apps[name] = app
+        for endpoint, interface in app.peer_endpoints().items():
+            self._add_integration(Endpoint(app, endpoint), Endpoint(app, endpoint), interface)
         for _ in range(units):
             self._queue_new_unit(app)
         return self.settle()
@@ -368,25 +408,31 @@ class Deployment:
         charm_type: type[ops.CharmBase],
         *,
         keep_stored_state: bool = True,
+        units: Iterable[Unit] | None = None,
     ) -> list[HookRun]:
         """Refresh the application to another charm, as `juju refresh` does.
 
         Juju keeps the units' relations and databags, config, secrets and leadership, and
         runs upgrade-charm, config-changed and start on each unit (leader-settings-changed,
         which Juju also runs on the other units, is not simulated: ops.testing lacks it).
+        Each unit upgrades on its own: until the refresh reaches a unit (one in error is not
+        upgraded until resolved, say), it runs the old charm beside units running the new.
 
         Args:
             app: the application to refresh.
             charm_type: the charm it runs from now on; its metadata is found next to its
-                `src/`.
+                `src/` (a peer endpoint that only the new charm declares is not related).
             keep_stored_state: whether the new charm finds the state ops kept for the old
                 one in the unit's charm directory: stored state and deferred events. True
                 between two `ops` charms; False for a refresh from a charm that did not run
                 `ops` (a reactive charm), whose first `ops` hook starts with none.
+            units: the units the refresh reaches now; by default, all of them. The others
+                run the old charm until refreshed in turn; units added meanwhile run the new.
         """
         app.charm_type = charm_type
         app.charmcraft_yaml = load_charmcraft_yaml(charm_type)
-        for unit in self._units_of(app):
+        for unit in self._units_of(app) if units is None else units:
+            unit.charm_type = charm_type
             unit.context = unit.new_context()
             if not keep_stored_state:
                 unit.state = dataclasses.replace(unit.state, stored_states=[], deferred=[])
@@ -411,6 +457,16 @@ class Deployment:
             runs += self._elect_new_leader(unit.app)
         return runs
 
+    def set_leader(self, unit: Unit) -> list[HookRun]:
+        """Make the unit its application's leader, as Juju does when the leader is lost.
+
+        The new leader runs leader-elected; the old one is told nothing, as in Juju, and
+        finds itself no longer leader in its next hook.
+        """
+        unit.app.leader = unit
+        self._enqueue(unit, Hook("leader-elected"))
+        return self.settle()
+
     def config(self, app: Application, options: Mapping[str, ConfigValue | None]) -> list[HookRun]:
         """Set config options, as `juju config` does; None unsets an option."""
         for option, value in options.items():
@@ -431,21 +487,32 @@ class Deployment:
         return secret_id
 
     def integrate(self, first: Endpoint, second: Endpoint, interface: str) -> list[HookRun]:
-        """Relate two endpoints: relation-created everywhere, then each unit meets the others."""
-        integration = Integration(self._next_relation_id, (first, second), interface)
-        self._next_relation_id += 1
-        self.integrations.append(integration)
+        """Relate two endpoints: relation-created everywhere, then each unit meets the others.
+
+        Raises:
+            ValueError: both endpoints are one application's: Juju relates no application
+                to itself, and makes its peer relations when it is deployed.
+        """
+        if first.app is second.app:
+            raise ValueError(f"cannot relate {first.app.name} to itself")
+        integration = self._add_integration(first, second, interface)
         for app in integration.apps():
             for unit in self._units_of(app):
                 self._enqueue(unit, Hook("relation-created", integration))
         for app in integration.apps():
             for unit in self._units_of(app):
-                for remote in self._units_of(integration.remote_end_of(app).app):
+                for remote in self._remote_units(integration, unit):
                     self._queue_meeting(integration, unit, remote)
         return self.settle()
 
     def remove_integration(self, integration: Integration) -> list[HookRun]:
-        """Remove a relation: every unit sees each remote unit depart, then relation-broken."""
+        """Remove a relation: every unit sees each remote unit depart, then relation-broken.
+
+        Raises:
+            ValueError: it is a peer relation, which goes only with its application.
+        """
+        if integration.is_peer:
+            raise ValueError(f"{integration} goes only with its application")
         for app in integration.apps():
             for unit in self._units_of(app):
                 for remote in integration.known_remotes(unit):
@@ -455,15 +522,31 @@ class Deployment:
         self.integrations.remove(integration)
         return runs
 
+    def peer_relation(self, app: Application, endpoint: str) -> Integration:
+        """The application's peer relation on this endpoint, which Juju made at deploy."""
+        return next(
+            integration
+            for integration in self.integrations
+            if integration.is_peer and integration.ends[0] == Endpoint(app, endpoint)
+        )
+
     def settle(self) -> list[HookRun]:
         """Run queued hooks, and those they cause, until none is left."""
         runs: list[HookRun] = []
         while self._queue:
             unit, hook = self._queue.popleft()
-            runs.append(self._run(unit, hook))
+            if not self._is_stale(unit, hook):
+                runs.append(self._run(unit, hook))
         return runs
 
     # --- Hook sequences -------------------------------------------------------------------
+
+    def _add_integration(self, first: Endpoint, second: Endpoint, interface: str) -> Integration:
+        """A new relation, numbered as Juju numbers them: one sequence, peers included."""
+        integration = Integration(self._next_relation_id, (first, second), interface)
+        self._next_relation_id += 1
+        self.integrations.append(integration)
+        return integration
 
     def _queue_new_unit(self, app: Application) -> None:
         number = app.new_unit_number()
@@ -480,7 +563,7 @@ class Deployment:
         self._enqueue(unit, Hook("config-changed"))
         self._enqueue(unit, Hook("start"))
         for integration in self._integrations_of(app):
-            for remote in self._units_of(integration.remote_end_of(app).app):
+            for remote in self._remote_units(integration, unit):
                 self._queue_meeting(integration, unit, remote)
                 self._queue_meeting(integration, remote, unit)
 
@@ -490,8 +573,11 @@ class Deployment:
         self._enqueue(unit, Hook("relation-changed", integration, remote))
 
     def _queue_unit_departure(self, integration: Integration, leaving: Unit) -> None:
-        """The remote units see the unit depart; it sees each of them depart, then breaks."""
-        for remote in self._units_of(integration.remote_end_of(leaving.app).app):
+        """The remote units see the unit depart; it sees each of them depart, then breaks.
+
+        So on a peer relation too: the unit leaves the relation, which stays for the others.
+        """
+        for remote in self._remote_units(integration, leaving):
             if leaving in integration.joined.get(remote, ()):
                 self._enqueue(remote, Hook("relation-departed", integration, leaving, leaving))
         for remote in integration.known_remotes(leaving):
@@ -504,6 +590,19 @@ class Deployment:
         if app.leader is not None:
             self._enqueue(app.leader, Hook("leader-elected"))
         return self.settle()
+
+    def _is_stale(self, unit: Unit, hook: Hook) -> bool:
+        """Whether Juju would drop this queued hook: what it is about has gone since.
+
+        A relation-changed queued for a unit that has since seen the remote unit depart, or
+        left the relation itself, is not run.
+        """
+        integration = hook.integration
+        if hook.kind != "relation-changed" or integration is None:
+            return False
+        if unit not in integration.members:
+            return True
+        return hook.remote is not None and hook.remote not in integration.joined.get(unit, ())
 
     def _enqueue(self, unit: Unit, hook: Hook) -> None:
         # Juju coalesces relation-changed hooks that are still pending: queue it only once.
@@ -524,6 +623,7 @@ class Deployment:
             hook.integration.left[unit] = state_out.get_relation(hook.integration.id)
             state_out = self._without_relation(state_out, hook.integration)
         changes = self._databag_changes(unit, state_in, state_out)
+        self._keep_app_databags(unit, changes)
         unit.state = state_out
         run = HookRun(
             unit=unit,
@@ -569,26 +669,35 @@ class Deployment:
             secrets=self._secrets_for(unit.app),
         )
 
-    def _relation_for(self, unit: Unit, integration: Integration) -> testing.Relation:
-        remote_app = integration.remote_end_of(unit.app).app
+    def _relation_for(self, unit: Unit, integration: Integration) -> testing.RelationBase:
+        """The integration as the unit sees it: the remote databags of the units it met."""
+        endpoint = integration.end_of(unit.app).name
         previous = unit.relation_state(integration)
-        remote_units = integration.known_remotes(unit)
+        local_unit_data = unit.databag(integration) if previous else unit.juju_databag()
+        remote_units_data = {
+            remote.number: remote.databag(integration)
+            for remote in integration.known_remotes(unit)
+        }
+        if integration.is_peer:
+            return testing.PeerRelation(
+                endpoint,
+                interface=integration.interface,
+                id=integration.id,
+                local_unit_data=local_unit_data,
+                local_app_data=integration.app_databag(unit.app),
+                peers_data=remote_units_data,
+            )
+        remote_app = integration.remote_end_of(unit.app).app
         return testing.Relation(
-            integration.end_of(unit.app).name,
+            endpoint,
             interface=integration.interface,
             id=integration.id,
             remote_app_name=remote_app.name,
-            local_unit_data=unit.databag(integration) if previous else unit.juju_databag(),
-            local_app_data=unit.app_databag(integration),
-            remote_app_data=self._app_databag(remote_app, integration),
-            remote_units_data={
-                remote.number: remote.databag(integration) for remote in remote_units
-            },
+            local_unit_data=local_unit_data,
+            local_app_data=integration.app_databag(unit.app),
+            remote_app_data=integration.app_databag(remote_app),
+            remote_units_data=remote_units_data,
         )
-
-    def _app_databag(self, app: Application, integration: Integration) -> dict[str, str]:
-        """An application's databag: the one its leader writes."""
-        return app.leader.app_databag(integration) if app.leader else {}
 
     def _secrets_for(self, app: Application) -> list[testing.Secret]:
         """The user secrets granted to the application (owner None: someone else's)."""
@@ -609,12 +718,22 @@ class Deployment:
         kwargs: dict[str, int] = {}
         if hook.remote is not None:
             kwargs["remote_unit"] = hook.remote.number
-        # ops.testing can only name a *remote* unit as the departing one. When this unit is
-        # the one leaving, Juju would name this unit; the remote unit is named instead, which
-        # tells the charm the same thing: no remote unit is left.
-        if hook.departing is not None and hook.departing is not unit:
+        if hook.departing is not None and self._can_name_departing(unit, hook):
             kwargs["departing_unit"] = hook.departing.number
         return getattr(on, hook.kind.replace("-", "_"))(relation, **kwargs)
+
+    def _can_name_departing(self, unit: Unit, hook: Hook) -> bool:
+        """Whether ops.testing can name the hook's departing unit to this unit, as Juju does.
+
+        ops.testing names a departing unit in the remote application. When this unit is the
+        one leaving a relation with another application, it cannot be named, and ops.testing
+        names the remote unit instead, which tells the charm the same thing: no remote unit
+        is left. On a peer relation the remote application is this unit's, so it can be named,
+        except unit 0: ops.testing takes a departing unit numbered 0 for none given.
+        """
+        if hook.departing is not unit:
+            return True
+        return hook.integration is not None and hook.integration.is_peer
 
     def _without_relation(self, state: testing.State, integration: Integration) -> testing.State:
         """The state after relation-broken: Juju forgets the relation once the hook ran."""
@@ -654,12 +773,17 @@ class Deployment:
                 )
         return changes
 
+    def _keep_app_databags(self, unit: Unit, changes: list[DatabagChange]) -> None:
+        """Keep what the hook wrote in an application databag: one per application."""
+        for change in changes:
+            if change.owner == unit.app.name:
+                change.integration.app_databags[unit.app.name] = dict(change.after)
+
     def _queue_relation_changed(self, unit: Unit, changes: list[DatabagChange]) -> None:
         """Tell the units that can see a changed databag, as Juju does after the hook."""
         for change in changes:
             integration = change.integration
-            remote_app = integration.remote_end_of(unit.app).app
-            for remote in self._units_of(remote_app):
+            for remote in self._remote_units(integration, unit):
                 if unit in integration.joined.get(remote, ()):
                     self._enqueue(remote, Hook("relation-changed", integration, unit))
 
@@ -667,6 +791,11 @@ class Deployment:
 
     def _units_of(self, app: Application) -> list[Unit]:
         return [app.units[number] for number in sorted(app.units)]
+
+    def _remote_units(self, integration: Integration, unit: Unit) -> list[Unit]:
+        """The units at the other end of the integration from this one: its peers, for peers."""
+        remote_app = integration.remote_end_of(unit.app).app
+        return [remote for remote in self._units_of(remote_app) if remote is not unit]
 
     def _integrations_of(self, app: Application) -> list[Integration]:
         return [integration for integration in self.integrations if app in integration.apps()]
@@ -677,9 +806,9 @@ class Deployment:
         return f"10.{app_index}.0.{10 + number}"
 
 
-def _relation_in(state: testing.State, relation_id: int) -> testing.Relation | None:
+def _relation_in(state: testing.State, relation_id: int) -> testing.RelationBase | None:
     for relation in state.relations:
-        if relation.id == relation_id and isinstance(relation, testing.Relation):
+        if relation.id == relation_id:
             return relation
     return None
 

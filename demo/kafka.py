@@ -15,6 +15,7 @@ zookeeper library last announced to it, in the legacy bytes: the charm adds noth
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 from collections.abc import Iterable
@@ -22,8 +23,15 @@ from collections.abc import Iterable
 from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
 from charms.kafka.v0.kafka import KafkaAvailable
 from charms.zookeeper.v0.zookeeper import ZookeeperAvailable, ZookeeperUnavailable, ZookeeperUnit
+from demo import story
 from demo.deployment import Application, Endpoint, HookRun, Integration, Unit
-from demo.story import Stage, Story, expect, expect_fired, expect_status, fired_on
+from demo.story import Stage, Story, expect, expect_status
+
+# The demo charm's units are mysql-innodb-cluster peers too, whose events are the
+# innodb-cluster story's to check: this story checks the zookeeper and kafka libraries' events.
+LIBRARIES = ("charms.zookeeper.v0.zookeeper", "charms.kafka.v0.kafka")
+fired_on = functools.partial(story.fired_on, libraries=LIBRARIES)
+expect_fired = functools.partial(story.expect_fired, libraries=LIBRARIES)
 
 ZOOKEEPER_PORT = 2181
 ZOOKEEPER_REST_PORT = 9998

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from demo.deployment import Deployment, HookRun, Unit
@@ -47,14 +47,35 @@ class Stage:
         self.transcript.hook(run)
 
 
-def fired_on(runs: Iterable[HookRun], unit: Unit) -> list[str]:
-    """The class names of the library events that fired on the unit, in order."""
-    return [name for run in runs if run.unit is unit for name in run.fired]
+def fired_on(
+    runs: Iterable[HookRun], unit: Unit, libraries: Collection[str] | None = None
+) -> list[str]:
+    """The class names of the library events that fired on the unit, in order.
+
+    `libraries`, module names such as `charms.etcd.v0.etcd`, keeps only their events: the
+    demo charm's units are all peers on the mysql-innodb-cluster interface too, so a story
+    about another interface leaves that library's events to the story that tells them.
+    """
+    return [
+        type(event).__name__
+        for run in runs
+        if run.unit is unit
+        for event in run.events
+        if libraries is None or type(event).__module__ in libraries
+    ]
 
 
-def expect_fired(runs: Iterable[HookRun], unit: Unit, expected: list[str]) -> None:
-    """Check that exactly these library events fired on the unit, in this order."""
-    fired = fired_on(runs, unit)
+def expect_fired(
+    runs: Iterable[HookRun],
+    unit: Unit,
+    expected: list[str],
+    libraries: Collection[str] | None = None,
+) -> None:
+    """Check that exactly these library events fired on the unit, in this order.
+
+    `libraries`, as for `fired_on`, counts only their events.
+    """
+    fired = fired_on(runs, unit, libraries)
     expect(
         fired == expected, f"{unit.name} should have seen {expected or 'no event'}, saw {fired}"
     )

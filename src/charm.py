@@ -6,8 +6,8 @@
 A thin composition. The charm creates the library objects, as attributes of its own so that
 tests can emit their events with `ops.testing`'s `ctx.on.custom`; each interface's behaviour
 lives in its own module (`etcd_roles.py`, `zookeeper_roles.py`, `kafka_roles.py`,
-`http_roles.py`), as one `ops.Object` that observes what it needs; the charm gathers their
-statuses.
+`http_roles.py`, `innodb_cluster_roles.py`), as one `ops.Object` that observes what it
+needs; the charm gathers their statuses.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ import ops
 
 from charms.etcd.v0.etcd import EtcdProvides, EtcdRequires
 from charms.http.v0.http import HttpProvides, HttpRequires
+from charms.innodb_cluster.v0.innodb_cluster import InnodbClusterPeers
 from charms.kafka.v0.kafka import KafkaProvides, KafkaRequires
 from charms.zookeeper.v0.zookeeper import ZookeeperProvides, ZookeeperRequires
 from etcd_roles import EtcdRoles
 from http_roles import HttpRoles
+from innodb_cluster_roles import InnodbClusterRoles
 from kafka_roles import KafkaRoles
 from zookeeper_roles import ZookeeperRoles
 
 # The status of a unit that plays no role yet.
-NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper, kafka or a website"
+NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper, kafka, a website or a cluster"
 
 
 class LegacyInterfacesDemoCharm(ops.CharmBase):
@@ -41,11 +43,14 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
         self.kafka_server = KafkaProvides(self)
         self.website = HttpProvides(self)
         self.reverseproxy = HttpRequires(self)
+        # Every unit is a peer on the `cluster` endpoint; it takes part once given a password.
+        self.cluster = InnodbClusterPeers(self)
         self.etcd_roles = EtcdRoles(self, self.etcd, self.etcd_server)
         # Kafka forwards what it reads on its zookeeper endpoint to its own clients.
         self.kafka_roles = KafkaRoles(self, self.kafka, self.kafka_server, self.zookeeper)
         self.zookeeper_roles = ZookeeperRoles(self, self.zookeeper, self.zookeeper_server)
         self.http_roles = HttpRoles(self, self.website, self.reverseproxy)
+        self.innodb_cluster_roles = InnodbClusterRoles(self, self.cluster)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent) -> None:
@@ -56,6 +61,7 @@ class LegacyInterfacesDemoCharm(ops.CharmBase):
             *self.kafka_roles.statuses(),
             *self.zookeeper_roles.statuses(),
             *self.http_roles.statuses(),
+            *self.innodb_cluster_roles.statuses(),
         ]
         if not statuses:
             statuses.append(ops.BlockedStatus(NOTHING_TO_DO))

@@ -10,6 +10,7 @@ import ops
 
 DEFAULT_CREDENTIALS_DIR = "/var/lib/legacy-interfaces-demo/etcd"
 DEFAULT_BACKENDS_DIR = "/var/lib/legacy-interfaces-demo/reverseproxy"
+DEFAULT_CLUSTER_DIR = "/var/lib/legacy-interfaces-demo/cluster"
 
 
 class ProviderConfigError(ValueError):
@@ -31,3 +32,5 @@ class DemoConfig:
     website_port: int | None = None
     website_vips: str = ""
     reverseproxy_config_dir: str = DEFAULT_BACKENDS_DIR
+    cluster_password_secret: ops.Secret | None = None
+    cluster_dir: str = DEFAULT_CLUSTER_DIR

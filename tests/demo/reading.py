@@ -68,8 +68,19 @@ def hook_blocks(text: str) -> list[HookBlock]:
     return blocks
 
 
-def events_on(text: str, unit: str) -> list[str]:
-    return [event for block in hook_blocks(text) if block.unit == unit for event in block.events]
+def events_on(text: str, unit: str, *prefixes: str) -> list[str]:
+    """The library events on the unit; with `prefixes`, those whose names start with one.
+
+    A library's events share a prefix (`Etcd`, `Cluster`): the demo charm's units are all
+    mysql-innodb-cluster peers, whose `Cluster` events another interface's tests leave out.
+    """
+    return [
+        event
+        for block in hook_blocks(text)
+        if block.unit == unit
+        for event in block.events
+        if not prefixes or event.startswith(prefixes)
+    ]
 
 
 def hooks_in_step(text: str, step: int) -> list[tuple[str, str, str]]:

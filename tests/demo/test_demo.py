@@ -54,7 +54,7 @@ def transcript(demo_output: str) -> str:
 
 def test_the_etcd_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "etcd: OK - 47 hooks run; client/0 saw EtcdConnected > EtcdAvailable > "
+        "etcd: OK - 58 hooks run; client/0 saw EtcdConnected > EtcdAvailable > "
         "EtcdTlsAvailable > EtcdTlsUnavailable > EtcdUnavailable > EtcdDisconnected; "
         "legacy/0 saw EtcdConnected > EtcdAvailable > EtcdTlsAvailable when refreshed; "
         "6 credential files saved (key 0600, certificates 0644); no secret printed"
@@ -86,13 +86,38 @@ def test_client_becomes_available_then_tls_available_and_loses_both_at_the_end(t
 
 
 def test_each_etcd_unit_sees_its_clients_connect_and_disconnect(transcript: str):
-    assert events_on(transcript, "etcd/0") == ["EtcdClientConnected", "EtcdClientDisconnected"]
+    assert events_on(transcript, "etcd/0", "Etcd") == [
+        "EtcdClientConnected",
+        "EtcdClientDisconnected",
+    ]
     # etcd/1 then serves the reactive client too.
-    assert events_on(transcript, "etcd/1") == [
+    assert events_on(transcript, "etcd/1", "Etcd") == [
         "EtcdClientConnected",
         "EtcdClientDisconnected",
         "EtcdClientConnected",
     ]
+
+
+def test_the_etcd_units_are_peers_that_take_no_part_in_a_cluster(transcript: str):
+    # The demo charm's peer endpoint: the units meet and part, and send nothing on it.
+    cluster = [
+        (b.step, b.unit, b.hook, b.events, b.lines)
+        for b in hook_blocks(transcript)
+        if b.unit.startswith("etcd/") and b.hook.startswith("cluster-")
+    ]
+
+    assert [row[:4] for row in cluster] == [
+        (1, "etcd/0", "cluster-relation-created", []),
+        (4, "etcd/1", "cluster-relation-created", []),
+        (4, "etcd/1", "cluster-relation-joined", ["ClusterConnected"]),
+        (4, "etcd/1", "cluster-relation-changed", []),
+        (4, "etcd/0", "cluster-relation-joined", ["ClusterConnected"]),
+        (4, "etcd/0", "cluster-relation-changed", []),
+        (5, "etcd/1", "cluster-relation-departed", ["ClusterPeerDeparted", "ClusterDisconnected"]),
+        (5, "etcd/0", "cluster-relation-departed", ["ClusterPeerDeparted", "ClusterDisconnected"]),
+        (5, "etcd/0", "cluster-relation-broken", []),
+    ]
+    assert not any(line.startswith("databag") for row in cluster for line in row[4])
 
 
 def test_relate_runs_created_on_both_sides_then_joined_and_changed(transcript: str):
@@ -127,7 +152,8 @@ def test_provider_databag_is_shown_with_the_key_masked(transcript: str):
     )
     bag = config_changed.lines
 
-    assert "databag etcd/0 on relation 0 (etcd:db to client:etcd)" in bag
+    # Relations 0 and 1 are the peer relations of etcd and client, made when deployed.
+    assert "databag etcd/0 on relation 2 (etcd:db to client:etcd)" in bag
     assert f"+ connection_string  {CONNECTION_STRING}" in bag
     assert "+ version            3.5.16" in bag
     assert "+ client_key         <private key: masked>" in bag
@@ -142,8 +168,9 @@ def test_a_second_etcd_unit_publishing_the_same_data_fires_nothing_on_the_client
 ):
     hooks = hooks_in_step(transcript, 4)
 
-    assert hooks[:4] == [
+    assert hooks[:5] == [
         ("etcd/1", "install", ""),
+        ("etcd/1", "cluster-relation-created", ""),
         ("etcd/1", "db-relation-created", ""),
         ("etcd/1", "config-changed", ""),
         ("etcd/1", "start", ""),
@@ -157,6 +184,9 @@ def test_a_second_etcd_unit_publishing_the_same_data_fires_nothing_on_the_client
 
 def test_removing_a_unit_departs_both_sides_then_breaks_and_reelects(transcript: str):
     assert hooks_in_step(transcript, 5) == [
+        ("etcd/1", "cluster-relation-departed", "remote etcd/0"),
+        ("etcd/0", "cluster-relation-departed", "remote etcd/1, this unit is departing"),
+        ("etcd/0", "cluster-relation-broken", ""),
         ("client/0", "etcd-relation-departed", "remote etcd/0"),
         ("etcd/0", "db-relation-departed", "remote client/0, this unit is departing"),
         ("etcd/0", "db-relation-broken", ""),
@@ -200,6 +230,7 @@ def test_the_reactive_client_is_related_before_it_runs_the_library(transcript: s
 
     assert [(b.unit, b.hook) for b in blocks if b.unit == "legacy/0"] == [
         ("legacy/0", "install"),
+        ("legacy/0", "cluster-relation-created"),
         ("legacy/0", "leader-elected"),
         ("legacy/0", "config-changed"),
         ("legacy/0", "start"),
@@ -208,10 +239,10 @@ def test_the_reactive_client_is_related_before_it_runs_the_library(transcript: s
         ("legacy/0", "etcd-relation-changed"),
     ]
     # The stand-in for the reactive charm runs no library: it sees no event, sets no status.
-    assert [b.lines for b in blocks if b.unit == "legacy/0"] == [[]] * 7
+    assert [b.lines for b in blocks if b.unit == "legacy/0"] == [[]] * 8
     # etcd/1 publishes on the new relation, so the legacy data is on the wire before the refresh.
     created = next(b for b in blocks if b.hook == "db-relation-created")
-    assert "databag etcd/1 on relation 1 (etcd:db to legacy:etcd)" in created.lines
+    assert "databag etcd/1 on relation 4 (etcd:db to legacy:etcd)" in created.lines
     assert f"+ connection_string  {CONNECTION_STRING}" in created.lines
 
 
@@ -315,16 +346,14 @@ def test_refresh_from_the_stand_in_runs_the_new_charm_with_the_relation_in_place
     deployment = deployment_with_a_client(ReactiveClientStandIn)
     client = deployment.apps["client"]
     unit = client.units[0]
-    (integration,) = deployment.integrations
+    (integration,) = [each for each in deployment.integrations if not each.is_peer]
 
     runs = deployment.refresh(client, LegacyInterfacesDemoCharm, keep_stored_state=False)
 
     assert client.charm_type is LegacyInterfacesDemoCharm
     assert runs[0].fired == ["EtcdConnected", "EtcdAvailable"]
     # Juju keeps the relation and its databags across the refresh.
-    relation = unit.relation_state(integration)
-    assert relation is not None
-    assert relation.remote_units_data[0]["connection_string"] == CONNECTION_STRING
+    assert unit.remote_databags(integration)[0]["connection_string"] == CONNECTION_STRING
 
 
 # --- The transcript's masking --------------------------------------------------------------
@@ -349,7 +378,7 @@ def test_masker_hides_a_bundle_that_contains_a_key_among_certificates():
 
 CHARMCRAFT = load_charmcraft_yaml(LegacyInterfacesDemoCharm)
 SECRET_ID = "secret:demo0000000000000042"
-NOT_RELATED = "relate an endpoint, or configure etcd, zookeeper, kafka or a website"
+NOT_RELATED = "relate an endpoint, or configure etcd, zookeeper, kafka, a website or a cluster"
 TLS_CONTENT = {"client-key": CLIENT_KEY, "client-cert": CLIENT_CERT, "client-ca": CLIENT_CA}
 
 

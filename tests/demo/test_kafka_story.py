@@ -40,7 +40,9 @@ from tests.demo.reading import (
 )
 from zookeeper_roles import connect_string, host_port
 
-NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper, kafka or a website"
+NOTHING_TO_DO = "relate an endpoint, or configure etcd, zookeeper, kafka, a website or a cluster"
+# The prefixes of the events of this story's libraries: the units' peer relation has others.
+LIBRARIES = ("Zookeeper", "Kafka")
 CHARMCRAFT = load_charmcraft_yaml(LegacyInterfacesDemoCharm)
 ZOOKEEPER_CONFIG = {"zookeeper-port": 2181, "zookeeper-rest-port": 9998}
 KAFKA_CONFIG = {"kafka-port": 9092}
@@ -78,7 +80,7 @@ def test_make_demo_tells_the_etcd_story_then_this_one(demo_output: str):
 
 def test_the_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "zookeeper and kafka: OK - 86 hooks run; kafka published 11 zookeeper lists, each "
+        "zookeeper and kafka: OK - 113 hooks run; kafka published 11 zookeeper lists, each "
         "the one the zookeeper library last handed it; client/0 saw KafkaConnected > "
         "KafkaAvailable x7 > KafkaUnavailable > KafkaDisconnected"
     )
@@ -125,7 +127,8 @@ def test_relating_zookeeper_publishes_its_ports_and_kafka_takes_them(transcript:
         ("kafka/0", "zookeeper-relation-changed"),
     ]
     assert blocks[0].lines == [
-        "databag zookeeper/0 on relation 0 (zookeeper:zookeeper-server to kafka:zookeeper)",
+        # Relations 0 to 2 are the peer relations of zookeeper, kafka and client.
+        "databag zookeeper/0 on relation 3 (zookeeper:zookeeper-server to kafka:zookeeper)",
         "+ port       2181",
         "+ rest_port  9998",
     ]
@@ -141,7 +144,7 @@ def test_relating_the_client_publishes_the_port_and_the_list_in_legacy_bytes(tra
     created = next(b for b in hook_blocks(transcript) if b.hook == "client-relation-created")
 
     assert created.lines == [
-        "databag kafka/0 on relation 1 (kafka:client to client:kafka)",
+        "databag kafka/0 on relation 4 (kafka:client to client:kafka)",
         "+ port        9092",
         f"+ zookeepers  {legacy_json('10.1.0.10')}",
     ]
@@ -166,6 +169,12 @@ def test_kafka_follows_zookeeper_scaling_out_and_the_client_follows_kafka(transc
 
 def test_a_departing_zookeeper_unit_leaves_kafka_s_list_and_the_client_s(transcript: str):
     assert hooks_in_step(transcript, 5) == [
+        # It leaves its peer relation too, which stays for zookeeper/0 and zookeeper/2.
+        ("zookeeper/0", "cluster-relation-departed", "remote zookeeper/1"),
+        ("zookeeper/2", "cluster-relation-departed", "remote zookeeper/1"),
+        ("zookeeper/1", "cluster-relation-departed", "remote zookeeper/0, this unit is departing"),
+        ("zookeeper/1", "cluster-relation-departed", "remote zookeeper/2, this unit is departing"),
+        ("zookeeper/1", "cluster-relation-broken", ""),
         ("kafka/0", "zookeeper-relation-departed", "remote zookeeper/1"),
         (
             "zookeeper/1",
@@ -180,7 +189,7 @@ def test_a_departing_zookeeper_unit_leaves_kafka_s_list_and_the_client_s(transcr
     assert published_zookeepers(transcript, 5, "kafka/0") == [
         legacy_json("10.1.0.10", "10.1.0.12")
     ]
-    assert events_on(transcript, "zookeeper/1") == [
+    assert events_on(transcript, "zookeeper/1", "Zookeeper") == [
         "ZookeeperClientConnected",
         "ZookeeperClientAvailable",
         "ZookeeperClientUnavailable",
@@ -238,8 +247,8 @@ def test_every_side_sees_its_relations_start_and_end(transcript: str):
     ]
 
     for unit in ("zookeeper/0", "zookeeper/2"):
-        assert events_on(transcript, unit) == zookeeper_server + zookeeper_server_ends
-    assert events_on(transcript, "kafka/0") == [
+        assert events_on(transcript, unit, *LIBRARIES) == zookeeper_server + zookeeper_server_ends
+    assert events_on(transcript, "kafka/0", *LIBRARIES) == [
         *("ZookeeperConnected", "ZookeeperJoining", "ZookeeperAvailable"),  # step 2
         *kafka_server,  # step 3
         *("ZookeeperJoining", "ZookeeperAvailable") * 2,  # step 4
@@ -247,7 +256,7 @@ def test_every_side_sees_its_relations_start_and_end(transcript: str):
         *zookeeper_leaves,  # step 7
         *kafka_server_ends,  # step 8
     ]
-    assert events_on(transcript, "kafka/1") == [
+    assert events_on(transcript, "kafka/1", *LIBRARIES) == [
         "ZookeeperConnected",
         *("ZookeeperJoining", "ZookeeperAvailable") * 2,
         *kafka_server,
@@ -314,7 +323,7 @@ def test_units_still_in_a_relation_read_a_remote_unit_that_already_broke_it():
     deployment.integrate(
         Endpoint(zookeeper, "zookeeper-server"), Endpoint(kafka, "zookeeper"), "zookeeper"
     )
-    (integration,) = deployment.integrations
+    (integration,) = [each for each in deployment.integrations if not each.is_peer]
 
     runs = deployment.remove_integration(integration)
 
