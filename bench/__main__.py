@@ -7,14 +7,20 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import etcd, http, kafka, zookeeper
+from bench import etcd, http, innodb_cluster, kafka, zookeeper
 from bench.cases import BenchCase
 from bench.measure import measure_case, measure_import
 from bench.report import print_report, write_json
 from bench.results import CaseResult, ImportCost
 
 # Every case of every library; a new library adds its module's CASES here.
-CASES: tuple[BenchCase, ...] = (*etcd.CASES, *zookeeper.CASES, *kafka.CASES, *http.CASES)
+CASES: tuple[BenchCase, ...] = (
+    *etcd.CASES,
+    *zookeeper.CASES,
+    *kafka.CASES,
+    *http.CASES,
+    *innodb_cluster.CASES,
+)
 
 
 def main(cases: tuple[BenchCase, ...]) -> int:

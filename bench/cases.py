@@ -11,7 +11,10 @@ from typing import Any, Literal
 import ops
 from ops import testing
 
-Role = Literal["requires", "provides"]
+Role = Literal["requires", "provides", "peers"]
+
+BenchRelation = testing.Relation | testing.PeerRelation
+"""A relation the hooks run on: to another application's units, or among the charm's own."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +32,10 @@ class BenchCase:
             example would: the queries that example makes, each once.
         floor_charm: a hand-written charm with no library and no pydantic that reads the same
             keys and picks what the legacy reactive layer would: the least a charm can pay.
-        relation: builds the relation the hooks run on, with this many remote units numbered
-            from 0, each holding valid legacy data (remote unit 0 changes in every hook).
+        relation: builds the relation the hooks run on, with this many remote units, each
+            holding valid legacy data: units numbered from 0 of another application, or, on a
+            peer relation, peers numbered from 1 (the unit under test is unit 0). The first
+            remote unit (`first_remote_unit`) changes in every hook.
     """
 
     library: str
@@ -39,9 +44,36 @@ class BenchCase:
     meta: Mapping[str, Any]
     library_charm: type[ops.CharmBase]
     floor_charm: type[ops.CharmBase]
-    relation: Callable[[int], testing.Relation]
+    relation: Callable[[int], BenchRelation]
 
     @property
     def title(self) -> str:
         """How the case is named in the printed table."""
         return f"{self.library} ({self.role})"
+
+
+# --- The remote units of a relation --------------------------------------------------------
+# A peer relation keeps its remote units (the peers) in `peers_data`, and they belong to the
+# charm's own application; a relation to another application keeps them in
+# `remote_units_data`. The measurements need only these two answers, whatever the relation.
+
+
+def remote_unit_numbers(relation: BenchRelation) -> list[int]:
+    """The numbers of the units at the other end of the relation, in order."""
+    if isinstance(relation, testing.PeerRelation):
+        return sorted(relation.peers_data)
+    return sorted(relation.remote_units_data)
+
+
+def first_remote_unit(relation: BenchRelation) -> int:
+    """The remote unit whose change each measured hook is: unit 0, or peer 1 of peers."""
+    return remote_unit_numbers(relation)[0]
+
+
+def remote_unit_names(relation: BenchRelation, own_app_name: str) -> list[str]:
+    """The names of the remote units, in order, as ops asks `relation-get` for their data."""
+    if isinstance(relation, testing.PeerRelation):
+        app_name = own_app_name  # peers are units of the charm's own application
+    else:
+        app_name = relation.remote_app_name
+    return [f"{app_name}/{number}" for number in remote_unit_numbers(relation)]

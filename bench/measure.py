@@ -23,7 +23,7 @@ import ops
 from ops import testing
 
 from bench.backend_calls import counting_hook_tools
-from bench.cases import BenchCase
+from bench.cases import BenchCase, BenchRelation, first_remote_unit, remote_unit_names
 from bench.paths import LIB, PYCACHE
 from bench.results import (
     UPDATE_STATUS,
@@ -56,8 +56,10 @@ METHOD = {
     ),
     "hook_ms": (
         "median wall ms (time.perf_counter) of ops.testing Context.run of relation-changed "
-        "(remote unit 0) on one relation with N remote units, each holding full valid "
-        "legacy data, from the output state of a first relation-changed (steady state); "
+        "(the first remote unit changing: unit 0 of the other application, or peer 1 on a "
+        "peer relation) on one relation with N remote units (on a peer relation, N peers "
+        "besides the unit under test), each holding full valid legacy data, from the output "
+        "state of a first relation-changed (steady state); "
         "library and floor runs interleaved, gc.collect() before each; run with "
         "SCENARIO_SKIP_CONSISTENCY_CHECKS=1 (the checker is harness cost, absent under "
         "Juju); 'baseline' is the bare-ops floor charm; growth exponent is "
@@ -151,7 +153,7 @@ class SteadyCharm:
 
     context: testing.Context[ops.CharmBase]
     state: testing.State
-    relation: testing.Relation
+    relation: BenchRelation
 
     @classmethod
     def settle(cls, charm: type[ops.CharmBase], case: BenchCase, units: int) -> SteadyCharm:
@@ -159,16 +161,17 @@ class SteadyCharm:
         context = testing.Context(charm, meta=dict(case.meta))
         relation = case.relation(units)
         state = context.run(
-            context.on.relation_changed(relation, remote_unit=0),
+            context.on.relation_changed(relation, remote_unit=first_remote_unit(relation)),
             testing.State(relations={relation}),
         )
         return cls(context, state, state.get_relation(relation))
 
     def relation_changed(self) -> None:
-        """Run relation-changed, remote unit 0 changing, from the steady state."""
-        self.context.run(
-            self.context.on.relation_changed(self.relation, remote_unit=0), self.state
+        """Run relation-changed, the first remote unit changing, from the steady state."""
+        changed = self.context.on.relation_changed(
+            self.relation, remote_unit=first_remote_unit(self.relation)
         )
+        self.context.run(changed, self.state)
 
     def update_status(self) -> None:
         """Run update-status, a hook unrelated to the relation, from the steady state."""
@@ -257,10 +260,8 @@ def measure_validations(case: BenchCase) -> Validations:
         steady.relation_changed()
     with counting_validations(case.module) as unrelated:
         steady.update_status()
-    per_unit = [
-        changed.reads[steady.relation.id, f"{steady.relation.remote_app_name}/{number}"]
-        for number in steady.relation.remote_units_data
-    ]
+    names = remote_unit_names(steady.relation, steady.context.app_name)
+    per_unit = [changed.reads[steady.relation.id, name] for name in names]
     return Validations(
         units=VALIDATION_UNITS,
         reads_per_unit_max=max(per_unit),

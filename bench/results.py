@@ -84,7 +84,7 @@ class HookTiming:
     """Median wall time of one steady-state relation-changed hook, library and floor charm.
 
     Attributes:
-        units: remote units on the relation.
+        units: remote units on the relation (on a peer relation, the peers).
         library_ms: the charm that uses the library.
         floor_ms: the bare-ops charm.
         repetitions: hooks timed for each median.
@@ -130,7 +130,7 @@ class Validations:
     """How often remote databags were read and validated in one hook.
 
     Attributes:
-        units: remote units on the relation.
+        units: remote units on the relation (on a peer relation, the peers).
         reads_per_unit_max: `relation-get` calls for the most-read remote unit databag in
             relation-changed.
         reads_per_unit_mean: the same, averaged over all remote units (unread ones count 0).

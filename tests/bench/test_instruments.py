@@ -11,6 +11,7 @@ import pytest
 from ops import testing
 
 from bench.backend_calls import counting_hook_tools, hook_tools_by_method
+from bench.cases import first_remote_unit, remote_unit_names
 from bench.validations import counting_validations
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,43 @@ def test_a_databag_loaded_twice_is_one_read_and_two_validations():
 
     assert dict(counted.reads) == {(counted_relation_id(counted.reads), "remote/0"): 1}
     assert counted.model_validations == 3
+
+
+class PeerReaderCharm(ops.CharmBase):
+    """Reads every peer's databag in relation-changed of its peer relation."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        framework.observe(self.on["cluster"].relation_changed, self._on_changed)
+
+    def _on_changed(self, event: ops.RelationChangedEvent) -> None:
+        for unit in event.relation.units:
+            assert event.relation.data[unit]["key"]
+
+
+def test_the_peers_are_the_remote_units_and_their_reads_are_counted_under_their_names():
+    meta = {"name": "cluster-probe", "peers": {"cluster": {"interface": "probe"}}}
+    # The unit under test is unit 0, so its peers are numbered from 1.
+    relation = testing.PeerRelation("cluster", peers_data={2: {"key": "b"}, 1: {"key": "a"}})
+    ctx = testing.Context(PeerReaderCharm, meta=meta)
+
+    with counting_validations(__name__) as counted:
+        ctx.run(
+            ctx.on.relation_changed(relation, remote_unit=first_remote_unit(relation)),
+            testing.State(relations={relation}),
+        )
+
+    assert first_remote_unit(relation) == 1
+    names = remote_unit_names(relation, ctx.app_name)
+    assert names == ["cluster-probe/1", "cluster-probe/2"]
+    assert dict(counted.reads) == {(relation.id, name): 1 for name in names}
+
+
+def test_the_remote_units_of_a_relation_are_the_other_applications():
+    relation = testing.Relation("etcd", remote_app_name="etcd", remote_units_data=UNITS)
+
+    assert first_remote_unit(relation) == 0
+    assert remote_unit_names(relation, "probe") == [f"etcd/{number}" for number in UNITS]
 
 
 def counted_relation_id(reads: Any) -> int:
