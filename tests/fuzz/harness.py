@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import ops
 from hypothesis import strategies as st
@@ -98,6 +98,11 @@ class EventPair:
     current: Callable[[Any], Any] | None = None
 
 
+def declares_peer(metadata: Mapping[str, Any], endpoint: str) -> bool:
+    """Whether the metadata declares the endpoint under `peers:`."""
+    return endpoint in metadata.get("peers", {})
+
+
 @dataclasses.dataclass(frozen=True)
 class RemoteDataTarget:
     """One role of a library that reads remote unit databags, described for the fuzzer.
@@ -105,9 +110,13 @@ class RemoteDataTarget:
     Args:
         name: a short name for reports, such as `etcd-requires`.
         endpoint: the endpoint name; `metadata` must declare it.
-        metadata: charm metadata that declares the endpoint (`requires:` or `provides:`).
+        metadata: charm metadata that declares the endpoint (`requires:`, `provides:`, or
+            `peers:`, where the remote units are the charm's own other units).
         build: makes the library object for a charm.
         pairs: the role's states, each a start and an end event.
+        unpaired: events of no pair (per unit, say), which the fuzz charm observes and may
+            defer like the others; the generic machine cannot tell what they mean, so a
+            target with any needs a machine subclass that checks them.
         queries: every query of the role, by name, as a function of the library object.
         secret_queries: names of queries whose answer is a secret by contract (a legacy
             getter returning the private key); their answers are not scanned for secrets.
@@ -137,6 +146,7 @@ class RemoteDataTarget:
     pairs: tuple[EventPair, ...]
     queries: Mapping[str, Callable[[Any], Any]]
     databags: st.SearchStrategy[dict[str, str]]
+    unpaired: tuple[str, ...] = ()
     secret_queries: frozenset[str] = frozenset()
     listed_departures: bool = True
     max_relations: int = MAX_RELATIONS
@@ -150,6 +160,15 @@ class RemoteDataTarget:
         """Whether the variant leaves out hook sequences that the machine can make."""
         return not self.listed_departures or self.max_relations < MAX_RELATIONS
 
+    @property
+    def is_peer(self) -> bool:
+        """Whether the endpoint is a peer endpoint: one relation, among the charm's own units.
+
+        Then `max_relations` does not apply: Juju makes the one relation, and after it is
+        broken (the application is going) none again.
+        """
+        return declares_peer(self.metadata, self.endpoint)
+
     def pair_of(self, event_name: str) -> tuple[EventPair, bool]:
         """The pair an event belongs to, and whether it is the pair's start event."""
         for pair in self.pairs:
@@ -160,7 +179,8 @@ class RemoteDataTarget:
     @property
     def event_names(self) -> tuple[str, ...]:
         """Every event of the role that the fuzz charm observes."""
-        return tuple(name for pair in self.pairs for name in (pair.start, pair.end))
+        paired = tuple(name for pair in self.pairs for name in (pair.start, pair.end))
+        return paired + self.unpaired
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +213,11 @@ class SetterTarget:
     metadata: Mapping[str, Any]
     build: Callable[[ops.CharmBase], Any]
     setters: tuple[Setter, ...]
+
+    @property
+    def is_peer(self) -> bool:
+        """Whether the endpoint is a peer endpoint (declared under `peers:`)."""
+        return declares_peer(self.metadata, self.endpoint)
 
 
 def known_defect_problems(
@@ -347,7 +372,10 @@ class FuzzCharm(ops.CharmBase):
         self.recording.reprs.append(repr(event))
 
     def _payload(self, event: ops.EventBase) -> Any:
+        """What a start event announces; a subclass says what an unpaired event carries."""
         assert isinstance(self.target, RemoteDataTarget)
+        if event.handle.kind in self.target.unpaired:
+            return ()
         pair, is_start = self.target.pair_of(event.handle.kind)
         return pair.payload(event) if is_start else ()
 
@@ -367,9 +395,53 @@ class FuzzCharm(ops.CharmBase):
         return answers
 
 
-def fuzz_charm(target: RemoteDataTarget | SetterTarget) -> type[FuzzCharm]:
-    """A `FuzzCharm` class for one target."""
-    return type(f"FuzzCharm_{target.name.replace('-', '_')}", (FuzzCharm,), {"target": target})
+def fuzz_charm(
+    target: RemoteDataTarget | SetterTarget, base: type[FuzzCharm] = FuzzCharm
+) -> type[FuzzCharm]:
+    """A `FuzzCharm` class (or a class of the subclass `base`) for one target."""
+    return type(f"FuzzCharm_{target.name.replace('-', '_')}", (base,), {"target": target})
+
+
+# --- Relations of a target's endpoint ------------------------------------------------------
+# A peer endpoint's relation is a `testing.PeerRelation`, whose remote units (the charm's own
+# other units) are in `peers_data`; any other endpoint's is a `testing.Relation`, with
+# `remote_units_data`. The properties build and read both through these helpers.
+
+FuzzRelation: TypeAlias = testing.Relation | testing.PeerRelation
+"""A relation the properties make: to another application, or among the charm's units."""
+
+
+def first_remote_unit(target: RemoteDataTarget | SetterTarget) -> int:
+    """The number of a relation's first remote unit: on a peer endpoint unit 0 is this one."""
+    return 1 if target.is_peer else 0
+
+
+def endpoint_relation(
+    target: RemoteDataTarget | SetterTarget, units: Mapping[int, Mapping[str, str]], **fields: Any
+) -> FuzzRelation:
+    """A relation of the target's endpoint whose remote units publish `units`, by number.
+
+    `fields` are the other fields of the relation (`id`, `local_unit_data`...).
+    """
+    if target.is_peer:
+        return testing.PeerRelation(target.endpoint, peers_data=units, **fields)
+    return testing.Relation(target.endpoint, remote_units_data=units, **fields)
+
+
+def remote_units(relation: FuzzRelation) -> Mapping[int, Mapping[str, str]]:
+    """The databags of the relation's remote units, by unit number."""
+    if isinstance(relation, testing.PeerRelation):
+        return relation.peers_data
+    return relation.remote_units_data
+
+
+def with_remote_units(
+    relation: FuzzRelation, units: Mapping[int, Mapping[str, str]]
+) -> FuzzRelation:
+    """The relation with other remote units, publishing `units`."""
+    if isinstance(relation, testing.PeerRelation):
+        return dataclasses.replace(relation, peers_data=units)
+    return dataclasses.replace(relation, remote_units_data=units)
 
 
 def release_finished_hooks() -> None:

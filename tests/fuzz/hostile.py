@@ -265,6 +265,12 @@ def _new_token(draw: st.DrawFn) -> str:
     return token
 
 
+@st.composite
+def secret_tokens(draw: st.DrawFn) -> str:
+    """A fresh secret token alone: a secret of one line, such as a password, can be built on it."""
+    return _new_token(draw)
+
+
 def _secret_pem(token: str, label: str, lines: int) -> str:
     line = (token * 3)[:64]
     body = "\n".join([line] * lines)

@@ -4,8 +4,12 @@
 the relation hooks Juju runs (created, joined then changed, changed, departed, broken) on up
 to `max_relations` relations (at most 3) with up to 5 remote units each, an unrelated hook,
 and a refresh from the reactive charm (below), each with a generated set of library events
-that the charm defers. Every joined or changed unit publishes a generated databag. After
-every hook the machine checks:
+that the charm defers. Every joined or changed unit publishes a generated databag. A peer
+endpoint has one relation (a `testing.PeerRelation`), whose remote units are the charm's own
+units from 1 up, the unit under test being unit 0: the machine makes it first, as Juju does
+when it deploys the unit, breaks it at most once (the application is going), and only once
+as many units as it makes have joined, and never makes another. After every hook the machine
+checks:
 
 - no exception escaped the hook or a query (`UncaughtError`);
 - no secret reached a log record, an exception or a repr (`SecretLeakError`);
@@ -39,7 +43,7 @@ from unittest import mock
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from ops import testing
 
 from tests.fuzz.harness import (
@@ -48,16 +52,21 @@ from tests.fuzz.harness import (
     TALLY,
     EventQueryDisagreementError,
     FuzzCharm,
+    FuzzRelation,
     Recording,
     RemoteDataTarget,
     RepeatedEventError,
     SecretLeakError,
     Seen,
     UncaughtError,
+    endpoint_relation,
     exception_texts,
+    first_remote_unit,
     fuzz_charm,
     release_finished_hooks,
+    remote_units,
     short,
+    with_remote_units,
 )
 from tests.fuzz.hostile import SECRETS
 from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
@@ -92,18 +101,29 @@ class RemoteDataMachine(RuleBasedStateMachine):
 
     # --- Rules: the hooks ------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.relations) < self.target.max_relations)
+    @initialize(data=st.data())
+    def deploy(self, data: st.DataObject) -> None:
+        """The unit is deployed: a peer endpoint's relation exists from then on.
+
+        Juju makes it once, before the install hook; it is broken when the application goes.
+        Any other endpoint's relations come with `relate`.
+        """
+        if self.target.is_peer:
+            self._relate(data)
+
+    @precondition(lambda self: self._can_relate())
     @rule(data=st.data())
     def relate(self, data: st.DataObject) -> None:
         """A new relation of the endpoint: relation-created, then its first units join.
 
         Joining here, rather than only in `join`, keeps most hooks busy with remote data.
         """
-        relation = testing.Relation(
-            self.target.endpoint, id=self.next_relation_id, remote_units_data={}
-        )
+        self._relate(data)
+
+    def _relate(self, data: st.DataObject) -> None:
+        relation = endpoint_relation(self.target, {}, id=self.next_relation_id)
         self.next_relation_id += 1
-        self.next_unit[relation.id] = 0
+        self.next_unit[relation.id] = first_remote_unit(self.target)
         self._replace(relation)
         self._run(self.ctx.on.relation_created(relation), data, f"created {relation.id}")
         for _ in range(data.draw(st.integers(0, MAX_UNITS), label="units joining")):
@@ -117,12 +137,12 @@ class RemoteDataMachine(RuleBasedStateMachine):
             data.draw(st.sampled_from([r for r in self.relations if self._can_join(r)])), data
         )
 
-    def _join(self, relation: testing.Relation, data: st.DataObject) -> None:
+    def _join(self, relation: FuzzRelation, data: st.DataObject) -> None:
         relation = self._current(relation.id)
         unit = self.next_unit[relation.id]
         self.next_unit[relation.id] += 1
         databag = self._draw_databag(data)
-        relation = self._with_units(relation, {**relation.remote_units_data, unit: databag})
+        relation = self._with_units(relation, {**remote_units(relation), unit: databag})
         where = f"relation {relation.id} unit {unit}"
         self._run(self.ctx.on.relation_joined(relation, remote_unit=unit), data, f"joined {where}")
         relation = self._current(relation.id)
@@ -130,17 +150,20 @@ class RemoteDataMachine(RuleBasedStateMachine):
             self.ctx.on.relation_changed(relation, remote_unit=unit), data, f"changed {where}"
         )
 
-    @precondition(lambda self: any(relation.remote_units_data for relation in self.relations))
+    @precondition(lambda self: any(remote_units(relation) for relation in self.relations))
     @rule(data=st.data())
     def change(self, data: st.DataObject) -> None:
         """A remote unit publishes a new databag: relation-changed."""
-        relation, unit = self._draw_unit(data)
+        self._publish(*self._draw_unit(data), data)
+
+    def _publish(self, relation: FuzzRelation, unit: int, data: st.DataObject) -> None:
+        relation = self._current(relation.id)
         databag = self._draw_databag(data)
-        relation = self._with_units(relation, {**relation.remote_units_data, unit: databag})
+        relation = self._with_units(relation, {**remote_units(relation), unit: databag})
         event = self.ctx.on.relation_changed(relation, remote_unit=unit)
         self._run(event, data, f"changed relation {relation.id} unit {unit}")
 
-    @precondition(lambda self: any(relation.remote_units_data for relation in self.relations))
+    @precondition(lambda self: any(remote_units(relation) for relation in self.relations))
     @rule(data=st.data())
     def depart(self, data: st.DataObject) -> None:
         """A remote unit leaves: relation-departed.
@@ -150,7 +173,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         """
         relation, unit = self._draw_unit(data)
         still_listed = self.target.listed_departures and data.draw(st.booleans(), "listed")
-        remaining = {u: d for u, d in relation.remote_units_data.items() if u != unit}
+        remaining = {u: d for u, d in remote_units(relation).items() if u != unit}
         if not still_listed:
             relation = self._with_units(relation, remaining)
         event = self.ctx.on.relation_departed(relation, remote_unit=unit, departing_unit=unit)
@@ -158,7 +181,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         self._run(event, data, f"departed relation {relation.id} unit {unit}{listed}")
         self._with_units(self._current(relation.id), remaining)
 
-    @precondition(lambda self: bool(self.relations))
+    @precondition(lambda self: self._can_break())
     @rule(data=st.data())
     def break_relation(self, data: st.DataObject) -> None:
         """The relation is removed: relation-broken, with no remote unit left."""
@@ -290,29 +313,46 @@ class RemoteDataMachine(RuleBasedStateMachine):
     # --- The model of the deployment -------------------------------------------------------
 
     @property
-    def relations(self) -> list[testing.Relation]:
+    def relations(self) -> list[FuzzRelation]:
         """The relations in the state, oldest first."""
-        found = [r for r in self.state.relations if isinstance(r, testing.Relation)]
+        found = [
+            r
+            for r in self.state.relations
+            if isinstance(r, (testing.Relation, testing.PeerRelation))
+        ]
         return sorted(found, key=lambda relation: relation.id)
 
-    def _can_join(self, relation: testing.Relation) -> bool:
-        return self.next_unit[relation.id] < MAX_UNITS
+    def _can_relate(self) -> bool:
+        if self.target.is_peer:
+            return False  # the one peer relation came with the deployment, never again
+        return len(self.relations) < self.target.max_relations
 
-    def _current(self, relation_id: int) -> testing.Relation:
+    def _can_break(self) -> bool:
+        if not self.target.is_peer:
+            return bool(self.relations)
+        # A peer relation is broken when the application goes, the end of the unit's story:
+        # after it the machine can run unrelated hooks only. Once the most units have joined,
+        # so that an example spends its hooks on remote data first.
+        return any(not self._can_join(relation) for relation in self.relations)
+
+    def _can_join(self, relation: FuzzRelation) -> bool:
+        return self.next_unit[relation.id] - first_remote_unit(self.target) < MAX_UNITS
+
+    def _current(self, relation_id: int) -> FuzzRelation:
         return next(r for r in self.relations if r.id == relation_id)
 
-    def _replace(self, relation: testing.Relation) -> None:
+    def _replace(self, relation: FuzzRelation) -> None:
         others = [r for r in self.state.relations if r.id != relation.id]
         self.state = dataclasses.replace(self.state, relations=[*others, relation])
 
-    def _with_units(self, relation: testing.Relation, units: dict[int, Any]) -> testing.Relation:
-        relation = dataclasses.replace(relation, remote_units_data=units)
+    def _with_units(self, relation: FuzzRelation, units: dict[int, Any]) -> FuzzRelation:
+        relation = with_remote_units(relation, units)
         self._replace(relation)
         return relation
 
-    def _draw_unit(self, data: st.DataObject) -> tuple[testing.Relation, int]:
-        relation = data.draw(st.sampled_from([r for r in self.relations if r.remote_units_data]))
-        unit = data.draw(st.sampled_from(sorted(relation.remote_units_data)))
+    def _draw_unit(self, data: st.DataObject) -> tuple[FuzzRelation, int]:
+        relation = data.draw(st.sampled_from([r for r in self.relations if remote_units(r)]))
+        unit = data.draw(st.sampled_from(sorted(remote_units(relation))))
         return relation, unit
 
     def _draw_databag(self, data: st.DataObject) -> dict[str, str]:
@@ -353,13 +393,14 @@ def read_one_databag(
     TALLY.databags_by_role[tally_as] += 1
     charm = fuzz_charm(target)
     ctx = testing.Context(charm, meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG)
-    relation = testing.Relation(target.endpoint, remote_units_data={0: databag})
+    unit = first_remote_unit(target)
+    relation = endpoint_relation(target, {unit: databag})
     state = testing.State(relations=[relation], config={DEFER_OPTION: ""})
     recording = charm.recording = Recording()
     where = f"{target.name}: relation-changed of a unit publishing {short(databag)}"
     try:
         with _framework_counter_kept():
-            ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+            ctx.run(ctx.on.relation_changed(relation, remote_unit=unit), state)
     except testing.errors.UncaughtCharmError as error:
         release_finished_hooks()
         texts = [line.message for line in ctx.juju_log] + recording.reprs
@@ -383,19 +424,30 @@ def _deferrals(event_names: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]
     return st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(event_names)))
 
 
-def remote_data_test(target: RemoteDataTarget) -> type[unittest.TestCase]:
+def remote_data_test(
+    target: RemoteDataTarget,
+    machine: type[RemoteDataMachine] = RemoteDataMachine,
+    charm: type[FuzzCharm] = FuzzCharm,
+) -> type[unittest.TestCase]:
     """The test case pytest collects for one role: a state machine run by hypothesis.
 
-    A variant that reaches known defects is skipped unless the profile explores them.
+    `machine` and `charm` may be subclasses that check (and record) what the generic ones
+    cannot: the events of no pair, above all. A variant that reaches known defects is skipped
+    unless the profile explores them.
     """
+    if target.unpaired and machine is RemoteDataMachine:
+        raise TypeError(
+            f"{target.name}: the generic machine cannot check the unpaired events "
+            f"{', '.join(target.unpaired)}; pass a machine subclass that does"
+        )
     name = f"RemoteData_{target.name.replace('-', '_')}"
     held = target.reads_remote_data and not target.known_defects
-    machine = type(
+    test_machine = type(
         name,
-        (RemoteDataMachine,),
-        {"target": target, "charm": fuzz_charm(target), "held_to_minimum": held},
+        (machine,),
+        {"target": target, "charm": fuzz_charm(target, charm), "held_to_minimum": held},
     )
-    test_case = machine.TestCase
+    test_case = test_machine.TestCase
     if not target.reads_remote_data:
         # settings() starts from the loaded profile.
         test_case.settings = settings(max_examples=max(settings().max_examples // 4, 10))

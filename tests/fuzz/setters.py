@@ -23,7 +23,9 @@ from tests.fuzz.harness import (
     Setter,
     SetterMisbehavedError,
     SetterTarget,
+    endpoint_relation,
     exception_texts,
+    first_remote_unit,
     fuzz_charm,
     release_finished_hooks,
     short,
@@ -59,7 +61,7 @@ def check_invalid_call(target: SetterTarget, setter: Setter, args: tuple[Any, ..
     ctx = testing.Context(
         fuzz_charm(target), meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG
     )
-    relation = testing.Relation(target.endpoint, remote_units_data={0: {}})
+    relation = endpoint_relation(target, {first_remote_unit(target): {}})
     before = _publish_valid(ctx, target, testing.State(relations={relation}))
     with ctx(ctx.on.update_status(), before) as manager:
         TALLY.setter_calls += 1

@@ -3,7 +3,8 @@
 `FakeRequires` is the smallest role the remote-data machine can drive: its state "started"
 holds while some remote unit of a relation publishes `port`, and it reconciles on
 upgrade-charm, as a refresh from the reactive charm needs. Its `flaw` plants one defect of
-each kind the properties look for; without a flaw it passes. `FakeProvides.set_port` does the
+each kind the properties look for; without a flaw it passes. On a peer endpoint, where the
+remote units are the charm's own, the same holds. `FakeProvides.set_port` does the
 same for the setter property. `known_defect_problems` is checked on made-up variants, since a
 library with no known defect exercises only its agreeing case.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import ops
 import pytest
@@ -38,6 +39,7 @@ from tests.fuzz.harness import (
 )
 from tests.fuzz.hostile import databags, secret_pems
 from tests.fuzz.remote_data import (
+    RemoteDataMachine,
     _framework_counter_kept,  # pyright: ignore[reportPrivateUsage]
     remote_data_test,
 )
@@ -123,11 +125,11 @@ class FakeRequires(ops.Object):
         return any("port" in relation.data[unit] for unit in units)
 
 
-def fake_target(flaw: str) -> RemoteDataTarget:
+def fake_target(flaw: str, peer: bool = False) -> RemoteDataTarget:
     return RemoteDataTarget(
-        name=f"fake-{flaw or 'correct'}",
+        name=f"fake-{'peer-' if peer else ''}{flaw or 'correct'}",
         endpoint="fake",
-        metadata={"requires": {"fake": {"interface": "fake"}}},
+        metadata={"peers" if peer else "requires": {"fake": {"interface": "fake"}}},
         build=lambda charm: FakeRequires(charm, flaw),
         pairs=(EventPair("started", "ended", "is_started"),),
         queries={"is_started": FakeRequires.is_started},
@@ -136,8 +138,10 @@ def fake_target(flaw: str) -> RemoteDataTarget:
     )
 
 
-def run_machine(target: RemoteDataTarget) -> None:
-    test_case = remote_data_test(target)
+def run_machine(
+    target: RemoteDataTarget, machine: type[RemoteDataMachine] = RemoteDataMachine
+) -> None:
+    test_case = remote_data_test(target, machine)
     test_case.settings = SELF_TEST  # pyright: ignore[reportAttributeAccessIssue]
     test_case("runTest").debug()  # debug(): failures raise, rather than being collected
 
@@ -160,6 +164,56 @@ def test_a_correct_role_passes():
 def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
     with pytest.raises(finding):
         run_machine(fake_target(flaw))
+
+
+class PeerRelationMachine(RemoteDataMachine):
+    """The machine, checking after each hook that it made the peer relation as Juju does."""
+
+    peer_units_seen: ClassVar[set[int]] = set()
+    hooks_after_broken: ClassVar[list[str]] = []
+
+    def _run(self, event: Any, data: st.DataObject, step: str) -> None:
+        super()._run(event, data, step)
+        relations = list(self.state.relations)
+        assert all(isinstance(relation, testing.PeerRelation) for relation in relations)
+        # One relation, made when the unit is deployed: none after relation-broken.
+        assert self.next_relation_id == 2
+        assert [relation.id for relation in relations] in ([], [1])
+        if not relations and not step.startswith("broken"):
+            self.hooks_after_broken.append(step)
+        for relation in relations:
+            assert isinstance(relation, testing.PeerRelation)
+            assert 0 not in relation.peers_data  # unit 0 is the unit under test
+            self.peer_units_seen.update(relation.peers_data)
+
+
+def test_a_correct_peer_role_passes_on_one_relation_of_its_own_units():
+    PeerRelationMachine.peer_units_seen.clear()
+    PeerRelationMachine.hooks_after_broken.clear()
+    run_machine(fake_target("", peer=True), PeerRelationMachine)
+    assert min(PeerRelationMachine.peer_units_seen) == 1
+    assert PeerRelationMachine.hooks_after_broken  # and no relation again
+
+
+@pytest.mark.parametrize(
+    ("flaw", "finding"),
+    [
+        ("crash", UncaughtError),
+        ("leak", SecretLeakError),
+        ("repeat", RepeatedEventError),
+        ("disagree", EventQueryDisagreementError),
+        ("blind-after-refresh", EventQueryDisagreementError),
+    ],
+)
+def test_each_planted_defect_of_a_peer_role_is_found(flaw: str, finding: type[Exception]):
+    with pytest.raises(finding):
+        run_machine(fake_target(flaw, peer=True))
+
+
+def test_a_role_with_events_of_no_pair_needs_a_machine_that_checks_them():
+    target = dataclasses.replace(fake_target(""), unpaired=("removed",))
+    with pytest.raises(TypeError, match="cannot check the unpaired events removed"):
+        remote_data_test(target)
 
 
 def test_an_event_ops_drops_as_a_duplicate_of_a_queued_one_is_recorded_where_it_was_emitted():

@@ -39,7 +39,6 @@ import hashlib
 import json
 import math
 import re
-import unittest
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
@@ -759,23 +758,7 @@ def every_extra(requires: HttpRequires) -> dict[str, Any]:
     }
 
 
-@dataclasses.dataclass(frozen=True)
-class HttpRequiresTarget(RemoteDataTarget):
-    """The requirer, with the events that belong to no pair: the machine below checks them.
-
-    Args:
-        unpaired: events the fuzz charm observes (and may defer) beside the pairs' events.
-    """
-
-    unpaired: tuple[str, ...] = ()
-
-    @property
-    def event_names(self) -> tuple[str, ...]:
-        """Every event of the role that the fuzz charm observes."""
-        return super().event_names + self.unpaired
-
-
-REQUIRER = HttpRequiresTarget(
+REQUIRER = RemoteDataTarget(
     name="http-requires",
     endpoint=REQUIRER_ENDPOINT,
     metadata=REQUIRES_META,
@@ -784,6 +767,7 @@ REQUIRER = HttpRequiresTarget(
         EventPair("connected", "disconnected", "is_connected"),
         EventPair("new_website", "unavailable", "is_available", payload=new_website_payload),
     ),
+    # Of no pair: the machine below checks them.
     unpaired=("available", "website_removed"),
     queries={
         "is_connected": HttpRequires.is_connected,
@@ -807,7 +791,7 @@ class HttpFuzzCharm(FuzzCharm):
 
     def _payload(self, event: ops.EventBase) -> Any:
         target = self.target
-        assert isinstance(target, HttpRequiresTarget)
+        assert isinstance(target, RemoteDataTarget)
         if event.handle.kind in target.unpaired:
             return getattr(event, "unit_name", ())
         return super()._payload(event)
@@ -908,21 +892,6 @@ class HttpRequiresMachine(RemoteDataMachine):
             )
 
 
-def http_remote_data_test(target: HttpRequiresTarget) -> type[unittest.TestCase]:
-    """The test case pytest collects for the requirer, as `remote_data_test` builds one."""
-    name = f"RemoteData_{target.name.replace('-', '_')}"
-    charm = type(f"FuzzCharm_{name}", (HttpFuzzCharm,), {"target": target})
-    held = target.reads_remote_data and not target.known_defects
-    machine = type(
-        name, (HttpRequiresMachine,), {"target": target, "charm": charm, "held_to_minimum": held}
-    )
-    test_case = machine.TestCase
-    if not target.known_defects:
-        return test_case
-    reason = f"reaches known defects {', '.join(target.known_defects)}; `make fuzz` runs it"
-    return unittest.skipUnless(EXPLORE_KNOWN_DEFECTS, reason)(test_case)
-
-
 # --- The provider reads nothing, but its proxies' databags may hold anything ---------------
 
 PROVIDER = RemoteDataTarget(
@@ -936,7 +905,7 @@ PROVIDER = RemoteDataTarget(
     reads_remote_data=False,
 )
 
-TestRequirerRemoteData = http_remote_data_test(REQUIRER)
+TestRequirerRemoteData = remote_data_test(REQUIRER, HttpRequiresMachine, HttpFuzzCharm)
 TestProviderRemoteData = remote_data_test(PROVIDER)
 
 ONE_DATABAG = dataclasses.replace(REQUIRER, unpaired=())
