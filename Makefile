@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --locked
 # The oldest releases the libraries claim to support (pyproject.toml) are tested in an
 # environment of their own, without charmcraft, whose stack needs a newer pydantic.
-OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint \
+OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint --no-group dist \
 	--with-requirements tests/oldest-requirements.txt
 
 .PHONY: test lint unit oldest demo bench fuzz lib-record clean
