@@ -10,7 +10,7 @@ RUN := $(UV) run --locked
 OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint --no-group dist \
 	--with-requirements tests/oldest-requirements.txt
 
-.PHONY: test lint unit oldest demo bench fuzz lib-record clean
+.PHONY: test lint unit oldest demo bench fuzz dist schemas lib-record clean
 
 test: lint unit oldest
 
@@ -39,6 +39,14 @@ bench: .venv/.synced
 fuzz: .venv/.synced
 	$(RUN) python -m tests.fuzz
 
+# Each library's wheel and sdist, built from its file under lib/, into dist/; twine-checked.
+dist: .venv/.synced
+	$(RUN) python -m packages
+
+# Rewrite the interface specs' JSON Schemas from the libraries' databag models.
+schemas: .venv/.synced
+	$(RUN) python -m tests.interfaces.schemas
+
 # After raising a library's LIBPATCH by one, record its new content hash.
 lib-record: .venv/.synced
 	$(RUN) python -m tests.metadata.librecord
@@ -52,4 +60,4 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis dist
