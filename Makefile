@@ -12,7 +12,7 @@ OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-
 
 .PHONY: test lint unit oldest demo bench fuzz dist schemas lib-record clean
 
-test: lint unit oldest
+test: lint unit oldest dist
 
 lint: .venv/.synced
 	$(RUN) ruff check
