@@ -96,19 +96,23 @@ def test_the_staged_tree_holds_the_very_library_file_and_no_init(module: str, tm
     assert (root / "README.md").read_text() == project.description
 
 
-def test_a_library_without_a_docstring_is_refused(tmp_path: Path):
-    source = tmp_path / "charms" / "bare" / "v0" / "bare.py"
+def _library_file(directory: Path, text: str) -> Path:
+    source = directory / "charms" / "odd" / "v0" / "odd.py"
     source.parent.mkdir(parents=True)
-    source.write_text("LIBAPI = 0\nLIBPATCH = 1\n")
+    source.write_text(text)
+    return source
+
+
+def test_a_library_without_a_docstring_is_refused(tmp_path: Path):
+    source = _library_file(tmp_path, "LIBAPI = 0\nLIBPATCH = 1\n")
 
     with pytest.raises(ValueError, match="module docstring"):
         library_project(source)
 
 
 def test_pydeps_that_are_not_requirement_strings_are_refused(tmp_path: Path):
-    source = tmp_path / "charms" / "odd" / "v0" / "odd.py"
-    source.parent.mkdir(parents=True)
-    source.write_text('"""Odd."""\nLIBAPI = 0\nLIBPATCH = 1\nINTERFACE = "etcd"\nPYDEPS = [2]\n')
+    text = '"""Odd."""\nLIBAPI = 0\nLIBPATCH = 1\nINTERFACE = "etcd"\nPYDEPS = [2]\n'
+    source = _library_file(tmp_path, text)
 
     with pytest.raises(ValueError, match="PYDEPS"):
         library_project(source)
