@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from packages.build import build_all, projects, twine_check, uv_executable
+from packages.build import build, build_all, projects, twine_check, uv_executable
 from packages.project import ROOT, LibraryProject
 
 PLAY_EVERY_STORY = """
@@ -91,6 +91,15 @@ def _site_packages(python: Path) -> Path:
 def test_every_artifact_passes_twine_check(artifacts: list[Path]):
     twine_check(artifacts)
     assert len(artifacts) == 2 * len(projects())
+
+
+def test_a_library_file_always_builds_the_same_artifacts(artifacts: list[Path], tmp_path: Path):
+    project = projects()[0]
+
+    rebuilt = build(project, tmp_path)
+
+    for artifact in rebuilt:
+        assert artifact.read_bytes() == (artifacts[0].parent / artifact.name).read_bytes()
 
 
 @pytest.mark.parametrize("project", projects(), ids=lambda project: project.name)
