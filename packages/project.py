@@ -7,7 +7,7 @@ and as a distribution on a package index. Both carry the very same file. Everyth
 distribution declares comes from that file or from the repository's `pyproject.toml`:
 
 - the name: `legacy-interfaces-<library>`, `_` written `-` (`legacy-interfaces-innodb-cluster`);
-- the version: `LIBAPI.LIBPATCH` (`0.3`), so a package and a vendored copy of one file
+- the version: `LIBAPI.LIBPATCH` (`0.4`), so a package and a vendored copy of one file
   compare at a glance;
 - the dependencies: the repository's `ops` floor, then the library's `PYDEPS`;
 - the summary: the docstring's first line; the long description: the whole docstring, which

@@ -270,6 +270,22 @@ class WatchingClientCharm(ClientCharm):
         self.views.append((type(event).__name__, view(self.etcd)))
 
 
+class DeferringWatcherCharm(ClientCharm):
+    """Notes the queries' view in its own `available` observer, which defers the event while
+    the `defer` option is set: ops runs a deferred event's handler again at the start of the
+    next hook, before the library has observed that hook's event."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.views: list[View] = []
+        framework.observe(self.etcd.on.available, self._on_available)
+
+    def _on_available(self, event: EtcdAvailable) -> None:
+        self.views.append(view(self.etcd))
+        if self.config.get("defer"):
+            event.defer()
+
+
 class WatchingEtcdCharm(EtcdCharm):
     """An `EtcdCharm` that records `is_connected()` in `disconnected` and collect-status."""
 
@@ -970,6 +986,43 @@ def test_during_departure_the_queries_already_leave_out_the_departing_unit():
         ("EtcdTlsUnavailable", (True, True, False, only_unit_1, [37])),
         ("CollectStatusEvent", (True, True, False, only_unit_1, [37])),
     ]
+
+
+def test_during_departure_a_deferred_events_handler_already_sees_the_departing_unit_gone():
+    # ops.testing keeps the departing unit listed, as some Juju versions do.
+    relation = etcd_relation({0: published(), 1: published(**WITHOUT_CREDENTIALS)}, 39)
+    ctx = client_context(DeferringWatcherCharm)
+    state = testing.State(config={"defer": "x"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+    event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
+
+    with ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    only_unit_1 = EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION))
+    assert charm.views == [(True, True, False, only_unit_1, [39])]
+
+
+@pytest.mark.parametrize(
+    ("unit", "relation_id", "departing"),
+    [
+        ("etcd/0", "etcd:39", (39, "etcd/0")),
+        ("", "etcd:39", None),  # not a relation-departed hook
+        ("etcd/0", "", None),
+        ("etcd/0", "etcd:x", None),
+    ],
+)
+def test_the_departing_unit_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
+):
+    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+
+    assert etcd_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
 
 
 def test_during_departure_of_the_last_unit_every_query_sees_it_gone():

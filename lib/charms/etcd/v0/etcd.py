@@ -206,9 +206,10 @@ reconciles in the `upgrade-charm` hook (and in any hook of a relation it has no 
 the "became true" events fire there for what already holds, so that the ends fire later.
 
 **One view per hook.** During relation-departed the departing unit is gone for every query
-as well as for the events, and during relation-broken the broken relation is. Each remote
-databag is read and validated at most once per hook, however many queries the charm asks,
-and units are read only until every key has a value.
+as well as for the events, from the start of the hook: the handlers of deferred events,
+which ops runs first, see the same view. During relation-broken the broken relation is
+gone. Each remote databag is read and validated at most once per hook, however many queries
+the charm asks, and units are read only until every key has a value.
 
 ## Queries
 
@@ -314,6 +315,9 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   directory, and takes `user=`/`group=`. A deferred event whose payload this version would
   refuse is restored as it was, not failed. New: `EtcdProvides.published()`, the events'
   `cluster`/`tls` payloads, `str(MalformedUnit)`, and test helpers.
+- LIBPATCH 4: in relation-departed, the departing unit is left out from the start of the
+  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
+  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
 """
 
 from __future__ import annotations
@@ -350,7 +354,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 3
+LIBPATCH = 4
 
 PYDEPS = ["pydantic>=2"]
 
@@ -971,6 +975,15 @@ def _unit_number(unit: ops.Unit) -> int:
     return int(unit.name.rpartition("/")[2])
 
 
+def _departing_in_this_hook() -> tuple[int, str] | None:
+    """The relation id and the unit that Juju says is departing, in a relation-departed hook."""
+    unit = os.environ.get("JUJU_DEPARTING_UNIT")
+    _, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    if not unit or not relation_id.isdigit():
+        return None
+    return int(relation_id), unit
+
+
 class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
@@ -986,7 +999,8 @@ class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
-        self._departing: tuple[int, str] | None = None
+        # Known before any event: ops runs the deferred events' handlers first.
+        self._departing = _departing_in_this_hook()
         self._broken: int | None = None
         events = charm.on[relation_name]
         for event in (
