@@ -283,6 +283,26 @@ PROXY_META = {"name": "haproxy", "requires": {"reverseproxy": {"interface": "htt
 WEBSITE_META = {"name": "website", "provides": {"website": {"interface": "http"}}}
 
 
+class DeferringWatcherCharm(ProxyCharm):
+    """Notes the queries' view in its own `available` observer, which defers the event while
+    the `defer` option is set (ops runs a deferred event's handler again at the start of the
+    next hook, before the library has observed that hook's event), and in collect-status."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.views: list[View] = []
+        framework.observe(self.reverseproxy.on.available, self._on_available)
+        framework.observe(self.on.collect_unit_status, self._look)
+
+    def _on_available(self, event: ops.EventBase) -> None:
+        self._look(event)
+        if self.config.get("defer"):
+            event.defer()
+
+    def _look(self, _: ops.EventBase) -> None:
+        self.views.append(view(self.reverseproxy))
+
+
 def proxy_context(
     charm_type: type[ProxyCharm] = ProxyCharm, **kwargs: Any
 ) -> testing.Context[ProxyCharm]:
@@ -3125,6 +3145,46 @@ def test_during_departure_every_query_already_leaves_out_the_departing_unit(
     assert [name for name, _ in views] == [*names, "CollectStatusEvent"]
     for _, answered in views:
         assert answered == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "relation_id", "departing"),
+    [
+        ("website/1", "http:39", (39, "website/1")),
+        ("", "http:39", None),  # not a relation-departed hook
+        ("website/1", "", None),
+        ("website/1", "http:x", None),
+    ],
+)
+def test_the_departing_unit_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
+):
+    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+
+    assert http_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
+
+
+def test_during_departure_a_deferred_events_handler_already_sees_the_departing_unit_gone():
+    # ops.testing keeps the departing unit listed, as some Juju versions do.
+    relation = websites_relation({0: website_unit(0), 1: website_unit(1, sitenames="b")})
+    ctx = proxy_context(DeferringWatcherCharm)
+    state = testing.State(config={"defer": "x"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+    event = ctx.on.relation_departed(relation, remote_unit=1, departing_unit=1)
+
+    with ctx(event, state) as mgr:
+        out = mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+    views = charm.views
+
+    assert out.deferred == []
+    # The deferred `available` ran first; collect-status last: one view of the hook.
+    assert len(views) >= 2
+    assert views[0] == views[-1]
 
 
 def test_during_departure_of_one_of_two_units_the_new_website_event_and_queries_agree():

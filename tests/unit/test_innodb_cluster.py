@@ -2305,21 +2305,24 @@ def test_during_departure_every_query_already_leaves_out_the_departing_peer(stil
 
 
 @pytest.mark.parametrize(
-    "still_listed",
+    ("unit", "relation_id", "departing"),
     [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="library bug: in relation-departed, a handler of a deferred event "
-                "re-emitted at the start of the hook runs before the library learns the "
-                "departing unit, so its queries still list a departing peer Juju still lists; "
-                "later queries in the same hook do not (two views in one hook)",
-            ),
-        ),
+        ("mysql/1", "cluster:39", (39, "mysql/1")),
+        ("", "cluster:39", None),  # not a relation-departed hook
+        ("mysql/1", "", None),
+        ("mysql/1", "cluster:x", None),
     ],
 )
+def test_the_departing_unit_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
+):
+    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+
+    assert cluster_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize("still_listed", [False, True])
 def test_during_departure_a_deferred_events_handler_sees_the_same_view(still_listed: bool):
     relation = cluster({1: databag(1), 2: databag(2), 3: databag(3)})
     session = Session(context(DeferringWatcherCharm), state(relation, defer="x"))

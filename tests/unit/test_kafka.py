@@ -301,6 +301,26 @@ FORWARDING_META = {
 FORWARDING_CONFIG = {"options": {"source": {"type": "string", "default": "legacy"}}}
 
 
+class DeferringWatcherCharm(ClientCharm):
+    """Notes the queries' view in its own `available` observer, which defers the event while
+    the `defer` option is set (ops runs a deferred event's handler again at the start of the
+    next hook, before the library has observed that hook's event), and in collect-status."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.views: list[View] = []
+        framework.observe(self.kafka.on.available, self._on_available)
+        framework.observe(self.on.collect_unit_status, self._look)
+
+    def _on_available(self, event: ops.EventBase) -> None:
+        self._look(event)
+        if self.config.get("defer"):
+            event.defer()
+
+    def _look(self, _: ops.EventBase) -> None:
+        self.views.append(view(self.kafka))
+
+
 def client_context(
     charm_type: type[ClientCharm] = ClientCharm, **kwargs: Any
 ) -> testing.Context[ClientCharm]:
@@ -1830,6 +1850,46 @@ def test_during_departure_every_query_already_leaves_out_the_departing_unit(
     assert [name for name, _ in views] == [*names, "CollectStatusEvent"]
     for _, answered in views:
         assert answered == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "relation_id", "departing"),
+    [
+        ("kafka/1", "kafka:39", (39, "kafka/1")),
+        ("", "kafka:39", None),  # not a relation-departed hook
+        ("kafka/1", "", None),
+        ("kafka/1", "kafka:x", None),
+    ],
+)
+def test_the_departing_unit_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
+):
+    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+
+    assert kafka_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
+
+
+def test_during_departure_a_deferred_events_handler_already_sees_the_departing_unit_gone():
+    # ops.testing keeps the departing unit listed, as some Juju versions do.
+    relation = kafka_relation({0: kafka_unit(0), 1: kafka_unit(1)})
+    ctx = client_context(DeferringWatcherCharm)
+    state = testing.State(config={"defer": "x"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+    event = ctx.on.relation_departed(relation, remote_unit=1, departing_unit=1)
+
+    with ctx(event, state) as mgr:
+        out = mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+    views = charm.views
+
+    assert out.deferred == []
+    # The deferred `available` ran first; collect-status last: one view of the hook.
+    assert len(views) >= 2
+    assert views[0] == views[-1]
 
 
 def test_during_departure_of_one_of_two_units_the_available_event_and_queries_agree():

@@ -208,10 +208,11 @@ what already holds, so that the ends fire later. The provider also writes there 
 charm set, so a changed ingress address reaches the wire.
 
 **One view per hook.** During relation-departed the departing unit is gone for every query
-as well as for the events, and during relation-broken the broken relation is. Each remote
-databag is read and validated at most once per hook, and each YAML value parsed at most
-once; units that send the same `extended_data` (shared virtual IPs) have it decoded and
-validated once.
+as well as for the events, from the start of the hook: the handlers of deferred events,
+which ops runs first, see the same view. During relation-broken the broken relation is
+gone. Each remote databag is read and validated at most once per hook, and each YAML value
+parsed at most once; units that send the same `extended_data` (shared virtual IPs) have it
+decoded and validated once.
 
 ## Queries
 
@@ -309,6 +310,9 @@ JSON-encoded twice is read too.
   (`hostname`), not as item 0 of a list; an `extended_data` entry whose hostname is a
   non-string falsy value (`0`, `false`, `[]`) is malformed rather than taken from its
   private address; `HttpExtras.yaml()` documents the types the safe loader gives.
+- LIBPATCH 3: in relation-departed, the departing unit is left out from the start of the
+  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
+  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
 """
 
 from __future__ import annotations
@@ -320,6 +324,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -340,7 +345,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2", "PyYAML>=6"]
 
@@ -1399,6 +1404,15 @@ def _unit_number(unit: ops.Unit) -> int:
     return int(unit.name.rpartition("/")[2])
 
 
+def _departing_in_this_hook() -> tuple[int, str] | None:
+    """The relation id and the unit that Juju says is departing, in a relation-departed hook."""
+    unit = os.environ.get("JUJU_DEPARTING_UNIT")
+    _, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    if not unit or not relation_id.isdigit():
+        return None
+    return int(relation_id), unit
+
+
 class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
@@ -1411,7 +1425,8 @@ class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
-        self._departing: tuple[int, str] | None = None
+        # Known before any event: ops runs the deferred events' handlers first.
+        self._departing = _departing_in_this_hook()
         self._broken: int | None = None
         self._unit_lists: dict[int, list[ops.Unit]] = {}
         events = charm.on[relation_name]

@@ -137,7 +137,9 @@ there, without any peer changing its data, so that the ends fire later. What the
 charm sent stays in the unit's databag until the charm sends something else.
 
 **One view per hook.** During relation-departed the departing peer is gone for every query
-as well as for the events. Each peer's databag is read and validated at most once per hook.
+as well as for the events, from the start of the hook: the handlers of deferred events,
+which ops runs first, see the same view. Each peer's databag is read and validated at most
+once per hook.
 
 ## Queries
 
@@ -233,6 +235,9 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
 ## Changelog
 
 - LIBPATCH 1: first release; the legacy peer interface, mixed clusters included.
+- LIBPATCH 2: in relation-departed, the departing peer is left out from the start of the
+  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
+  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
 """
 
 from __future__ import annotations
@@ -243,6 +248,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
@@ -261,7 +267,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 1
+LIBPATCH = 2
 
 PYDEPS = ["pydantic>=2"]
 
@@ -866,11 +872,20 @@ def _check_minimum(minimum_cluster_size: object) -> int:
 
 
 def _unit_number(unit: ops.Unit) -> int:
-    return int(unit.name.rpartition("/")[2])
+    return _unit_name_number(unit.name)
 
 
 def _unit_name_number(unit_name: str) -> int:
     return int(unit_name.rpartition("/")[2])
+
+
+def _departing_in_this_hook() -> tuple[int, str] | None:
+    """The relation id and the unit that Juju says is departing, in a relation-departed hook."""
+    unit = os.environ.get("JUJU_DEPARTING_UNIT")
+    _, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    if not unit or not relation_id.isdigit():
+        return None
+    return int(relation_id), unit
 
 
 class InnodbClusterPeers(ops.Object):
@@ -897,7 +912,8 @@ class InnodbClusterPeers(ops.Object):
         _check_endpoint(charm, relation_name)
         self._relation_name = relation_name
         self._minimum_cluster_size = _check_minimum(minimum_cluster_size)
-        self._departing: str | None = None
+        # Known before any event: ops runs the deferred events' handlers first.
+        self._departing = _departing_in_this_hook()
         self._broken: int | None = None
         self._reads: dict[str, _PeerRead] = {}
         self._view: ClusterView | None = None
@@ -1115,7 +1131,7 @@ class InnodbClusterPeers(ops.Object):
             (
                 unit
                 for unit in relation.units
-                if unit.name != self._departing and unit in relation.data
+                if (relation.id, unit.name) != self._departing and unit in relation.data
             ),
             key=_unit_number,
         )
@@ -1145,7 +1161,10 @@ class InnodbClusterPeers(ops.Object):
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
         departing: ops.Unit | None = getattr(event, "departing_unit", None)
-        self._start_view(departing=None if departing is None else departing.name)
+        if departing is None:
+            self._start_view()
+        else:
+            self._start_view(departing=(event.relation.id, departing.name))
         self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
@@ -1164,7 +1183,9 @@ class InnodbClusterPeers(ops.Object):
         if relation is not None:
             self._reconcile(relation)
 
-    def _start_view(self, departing: str | None = None, broken: int | None = None) -> None:
+    def _start_view(
+        self, departing: tuple[int, str] | None = None, broken: int | None = None
+    ) -> None:
         """Begin the view of a new hook (or event, under Harness): forget what was read."""
         self._departing, self._broken = departing, broken
         self._reads.clear()
@@ -1213,7 +1234,8 @@ class InnodbClusterPeers(ops.Object):
         joined = {peer.unit_name for peer in view.peers}
         departed = sorted(set(before["addresses"]) - joined, key=_unit_name_number)
         # When this unit is the one leaving, its peers leave its view but stay in the cluster.
-        leaving = self._departing == self.model.unit.name or relation.id == self._broken
+        leaving = self._departing == (relation.id, self.model.unit.name)
+        leaving = leaving or relation.id == self._broken
         for unit_name in [] if leaving else departed:
             address = before["addresses"][unit_name] or None
             self.on.peer_departed.emit(relation, unit_name, address)
