@@ -3385,8 +3385,10 @@ def test_provider_available_fires_from_inside_configure_after_the_proxy_joined()
     with ctx(ctx.on.update_status(), session.state) as mgr:
         mgr.charm.website.publish_extra({"sitenames": "a"})
         assert mgr.charm.seen == []  # extra keys alone are no website
+        assert not mgr.charm.website.is_available()
         mgr.charm.website.configure(8080)
         assert mgr.charm.seen == [proxy_available(relation.id)]
+        assert mgr.charm.website.is_available()
         # Configuring again, or something else, is no new availability.
         mgr.charm.website.configure(8081, hostname="www.example")
         mgr.charm.website.publish_services([DOCSTRING_STANZA])
@@ -3397,6 +3399,7 @@ def test_provider_available_fires_from_inside_configure_after_the_proxy_joined()
         mgr.charm.website.clear_website()
         assert mgr.charm.seen == [proxy_unavailable(relation.id)]
         assert mgr.charm.website.is_connected()
+        assert not mgr.charm.website.is_available()
         mgr.run()
 
 
@@ -4180,7 +4183,7 @@ def test_the_websites_test_relation_holds_one_legacy_website_unit_by_default():
         0: {
             "private-address": "10.0.13.5",
             "ingress-address": "10.0.13.5",
-            "egress-subnets": "10.0.13.5",
+            "egress-subnets": "10.0.13.5/32",
             "hostname": "10.0.13.5",
             "port": "8080",
         }
@@ -4270,7 +4273,7 @@ def test_the_proxy_test_relation_makes_the_provider_connected_and_available():
     assert relation.remote_units_data[1] == {
         "private-address": "10.0.15.6",
         "ingress-address": "10.0.15.6",
-        "egress-subnets": "10.0.15.6",
+        "egress-subnets": "10.0.15.6/32",
     }
     session = Session(website_context(), website_state(relation))
 

@@ -2066,8 +2066,10 @@ def test_provider_available_fires_from_inside_send_connection_after_the_client_j
     with ctx(ctx.on.update_status(), session.state) as mgr:
         mgr.charm.kafka.send_zookeepers([ZK5])
         assert mgr.charm.seen == []  # a zookeeper list alone is no port
+        assert not mgr.charm.kafka.is_available()
         mgr.charm.kafka.send_connection(9092)
         assert mgr.charm.seen == [client_available(relation.id)]
+        assert mgr.charm.kafka.is_available()
         # Sending again, or something else, is no new availability.
         mgr.charm.kafka.send_connection(9093, "kafka.example")
         mgr.charm.kafka.send_zookeepers([ZK6])
@@ -2078,6 +2080,7 @@ def test_provider_available_fires_from_inside_send_connection_after_the_client_j
         mgr.charm.kafka.clear_connection()
         assert mgr.charm.seen == [client_unavailable(relation.id)]
         assert mgr.charm.kafka.is_connected()
+        assert not mgr.charm.kafka.is_available()
         mgr.run()
 
 

@@ -651,8 +651,10 @@ def test_provider_available_fires_from_inside_send_connection_after_the_client_j
 
     with ctx(ctx.on.update_status(), session.state) as mgr:
         assert mgr.charm.seen == []
+        assert not mgr.charm.zookeeper.is_available()
         mgr.charm.zookeeper.send_connection(2181)
         assert mgr.charm.seen == [client_available(relation.id)]
+        assert mgr.charm.zookeeper.is_available()
         # Sending again, or something else, is no new availability.
         mgr.charm.zookeeper.send_connection(2181, 9998)
         assert mgr.charm.seen == [client_available(relation.id)]
@@ -662,6 +664,18 @@ def test_provider_available_fires_from_inside_send_connection_after_the_client_j
         mgr.charm.zookeeper.clear_connection()
         assert mgr.charm.seen == [client_unavailable(relation.id)]
         assert mgr.charm.zookeeper.is_connected()
+        assert not mgr.charm.zookeeper.is_available()
+        mgr.run()
+
+
+def test_provider_is_not_available_while_no_client_unit_has_joined():
+    relation = client_relation(())
+    state = publish(testing.State(relations=[relation]), send(2181))
+    ctx = zookeeper_context()
+
+    with ctx(ctx.on.update_status(), state) as mgr:
+        assert local_data(state, relation)["port"] == "2181"
+        assert not mgr.charm.zookeeper.is_available()
         mgr.run()
 
 

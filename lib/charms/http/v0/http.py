@@ -233,6 +233,8 @@ decoded and validated once.
   unit name: `raw` (each key's text), `yaml(key)`, `services`, `all_services`.
 - `malformed_units()` lists the remote units that sent malformed fields.
 - `HttpProvides.published()` returns what this unit publishes, as an `HttpPublication`.
+- `HttpProvides.is_available()` says whether a reverse proxy has joined a relation on which this
+  unit's port is: the state of the provider's `available`.
 
 ## Migrating from the reactive layer
 
@@ -313,6 +315,8 @@ JSON-encoded twice is read too.
 - LIBPATCH 3: in relation-departed, the departing unit is left out from the start of the
   hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
+  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
+  New: `HttpProvides.is_available()`, the query of the provider's `available` state.
 """
 
 from __future__ import annotations
@@ -1969,6 +1973,16 @@ class HttpProvides(_HttpEndpoint):
                 return self._ingress(relation)
         raise ValueError(f"relation_id: no relation of {self._relation_name!r} has this id")
 
+    def is_available(self) -> bool:
+        """Whether a reverse proxy has joined a relation whose databag holds this unit's port.
+
+        The state that `available` and `unavailable` announce, on any relation of the endpoint.
+        """
+        return any(
+            bool(self._remote_units(relation)) and self._port_is_on(relation)
+            for relation in self.relations
+        )
+
     def published(self) -> HttpPublication | None:
         """What this unit publishes, as the charm set it, or None when it set nothing."""
         website = dict(self._stored.website)
@@ -2120,7 +2134,11 @@ _NOT_ANNOUNCED: dict[str, bool] = {"connected": False, "available": False}
 
 def _juju_keys(address: str) -> dict[str, str]:
     """What Juju itself puts in every unit databag."""
-    return {"private-address": address, "ingress-address": address, "egress-subnets": address}
+    return {
+        "private-address": address,
+        "ingress-address": address,
+        "egress-subnets": f"{address}/32",
+    }
 
 
 def websites_relation_for_testing(

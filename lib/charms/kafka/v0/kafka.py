@@ -172,6 +172,8 @@ gone. Each remote databag is read and validated at most once per hook.
   `[{"host", "port", "rest_port"}, ...]` (`rest_port` None when not sent), each server once.
 - `malformed_units()` lists the remote units that sent malformed fields.
 - `KafkaProvides.published()` returns what this unit sends, as a `KafkaConnection`.
+- `KafkaProvides.is_available()` says whether a client has joined a relation on which this
+  unit's port is: the state of the provider's `available`.
 
 ## Migrating from the reactive layer
 
@@ -187,7 +189,7 @@ gone. Each remote databag is read and validated at most once per hook.
 | provider `send_connection(port, host)` | the same, once for all relations |
 | provider `send_zookeepers(list)` | the same, once for all relations |
 | provider `@when('client.connected')` | `KafkaProvides.on.connected` |
-| provider `@when('client.available')` | `KafkaProvides.on.available` |
+| provider `@when('client.available')` | `KafkaProvides.on.available`; `is_available()` |
 
 A unit that becomes leader after an event fired never sees it: leader-only logic asks the
 queries in `leader_elected` as well.
@@ -233,6 +235,8 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
 - LIBPATCH 2: in relation-departed, the departing unit is left out from the start of the
   hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
+  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
+  New: `KafkaProvides.is_available()`, the query of the provider's `available` state.
 """
 
 from __future__ import annotations
@@ -1147,6 +1151,16 @@ class KafkaProvides(_KafkaEndpoint):
         """
         self._send(**dict.fromkeys(_PROVIDER_KEYS, ""))
 
+    def is_available(self) -> bool:
+        """Whether a client has joined a relation whose databag holds this unit's port.
+
+        The state that `available` and `unavailable` announce, on any relation of the endpoint.
+        """
+        return any(
+            bool(self._remote_units(relation)) and self._port_is_on(relation)
+            for relation in self.relations
+        )
+
     def published(self) -> KafkaConnection | None:
         """What this unit sends, as the charm set it, or None when it set nothing."""
         sent = {key: value for key, value in self._stored.sent.items() if value}
@@ -1239,7 +1253,11 @@ _NOT_ANNOUNCED: dict[str, bool] = {"connected": False, "available": False}
 
 def _juju_keys(address: str) -> dict[str, str]:
     """What Juju itself puts in every unit databag."""
-    return {"private-address": address, "ingress-address": address, "egress-subnets": address}
+    return {
+        "private-address": address,
+        "ingress-address": address,
+        "egress-subnets": f"{address}/32",
+    }
 
 
 def kafka_relation_for_testing(

@@ -165,6 +165,8 @@ gone. Each remote databag is read and validated at most once per hook.
   what joined or departed since `dismiss_joining()` / `dismiss_departing()`.
 - `malformed_units()` lists the remote units that sent malformed fields.
 - `ZookeeperProvides.published()` returns what this unit sends, as a `ZookeeperConnection`.
+- `ZookeeperProvides.is_available()` says whether a client has joined a relation on which this
+  unit's port is: the state of the provider's `available`.
 
 ## Migrating from the reactive layer
 
@@ -178,7 +180,7 @@ gone. Each remote databag is read and validated at most once per hook.
 | `zookeepers()` | the same, or `read().units` |
 | provider `send_port(port, rest_port)` | the same, once for all relations |
 | provider `send_connection(port, rest_port, host)` | the same, once for all relations |
-| provider `@when('zookeeper.available')` | `ZookeeperProvides.on.available` |
+| provider `@when('zookeeper.available')` | `ZookeeperProvides.on.available`; `is_available()` |
 
 A unit that becomes leader after an event fired never sees it: leader-only logic asks the
 queries in `leader_elected` as well.
@@ -215,6 +217,8 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
 - LIBPATCH 2: in relation-departed, the departing unit is left out from the start of the
   hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
+  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
+  New: `ZookeeperProvides.is_available()`, the query of the provider's `available` state.
 """
 
 from __future__ import annotations
@@ -1029,6 +1033,16 @@ class ZookeeperProvides(_ZookeeperEndpoint):
             self._write(relation)
             self._reconcile(relation)
 
+    def is_available(self) -> bool:
+        """Whether a client has joined a relation whose databag holds this unit's port.
+
+        The state that `available` and `unavailable` announce, on any relation of the endpoint.
+        """
+        return any(
+            bool(self._remote_units(relation)) and self._port_is_on(relation)
+            for relation in self.relations
+        )
+
     def published(self) -> ZookeeperConnection | None:
         """What this unit sends, as the charm set it, or None."""
         stored = dict(self._stored.connection)
@@ -1088,7 +1102,11 @@ _NOT_ANNOUNCED: dict[str, bool] = {"connected": False, "available": False}
 
 def _juju_keys(address: str) -> dict[str, str]:
     """What Juju itself puts in every unit databag."""
-    return {"private-address": address, "ingress-address": address, "egress-subnets": address}
+    return {
+        "private-address": address,
+        "ingress-address": address,
+        "egress-subnets": f"{address}/32",
+    }
 
 
 def zookeeper_relation_for_testing(
