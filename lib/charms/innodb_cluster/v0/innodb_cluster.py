@@ -71,10 +71,13 @@ class MySQLCharm(ops.CharmBase):
         self.cluster.set_unit_configure_ready()
 
     def _add_instance(self, event: ClusterPeerConfigureReady):
-        if self.unit.is_leader():
+        if not self.unit.is_leader():
+            return
+        added = INSTANCES_FILE.read_text().split() if INSTANCES_FILE.exists() else []
+        if event.cluster_address not in added:  # after a refresh, it is there already
             with INSTANCES_FILE.open("a") as instances:
                 print(event.cluster_address, file=instances)
-            self.cluster.set_unit_clustered()  # the cluster exists, this unit is in it
+        self.cluster.set_unit_clustered()  # the cluster exists, this unit is in it
 
     def _remove_instance(self, event: ClusterPeerDeparted):
         if self.unit.is_leader() and event.cluster_address is not None:
@@ -134,7 +137,11 @@ the first instance.
 (and in any hook of a relation it has no record of): a unit refreshed into a formed cluster
 gets `connected`, `available`, `peer_configure_ready` for each ready peer and `clustered`
 there, without any peer changing its data, so that the ends fire later. What the reactive
-charm sent stays in the unit's databag until the charm sends something else.
+charm sent stays in the unit's databag until the charm sends something else. A leader's
+`peer_configure_ready` handler therefore meets instances that are in the cluster already
+(added before the refresh, by this charm or the reactive one): it skips them, as the
+example does (the real charm asks MySQL Shell; the reactive leader also marked each one with
+`cluster-instance-clustered-<address>`, see below).
 
 **One view per hook.** During relation-departed the departing peer is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
@@ -176,6 +183,8 @@ string, as legacy code expects.
 | removing `cluster-user` and `cluster-password` on departure | `withdraw_cluster_credentials()` |
 | `cluster.all_joined_units`, `unit.received[key]` | the same, or `read().peers` |
 | `cluster.relation_ids()`, `cluster.peer_relation` | `relation` |
+| `@when('leadership.is_leader')` | `self.unit.is_leader()`, asked in `leader_elected` too |
+| `@when('leadership.set.<key>')`, `leader_get()` | the charm's own leader settings (below) |
 
 **The leader's handshake** is in leader settings, which are the charm's business, not this
 library's. The reactive leader creates the cluster, then sets
@@ -238,6 +247,8 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
 - LIBPATCH 2: in relation-departed, the departing peer is left out from the start of the
   hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
+  Docs: a leader skips instances already added when `peer_configure_ready` fires again after
+  a refresh, and the migration table maps the leadership layer's flags.
 """
 
 from __future__ import annotations
