@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -177,6 +178,7 @@ def _string_list(value: object) -> list[str]:
     return list(value)  # pyright: ignore[reportUnknownArgumentType]
 
 
+@functools.cache
 def _root_project() -> dict[str, object]:
     """The repository's `[project]` table, whose floors and license the packages share."""
     with (ROOT / "pyproject.toml").open("rb") as file:
