@@ -131,7 +131,7 @@ class RemoteDataTarget:
             `KNOWN_DEFECTS`); such a variant runs only in `make fuzz`, where it shows the
             minimal example of each, and is not held to the minimum count of databags.
         reads_remote_data: False for a role that only watches units come and go; it gets a
-            quarter of the examples and no minimum count of databags.
+            fifth of the examples and no minimum count of databags.
         answers_as: which relation the queries answer for the endpoint as, given what the
             start events announced so far (start event name -> relation id -> payload), or
             None; by default each state's oldest relation. A role whose read keeps one

@@ -450,7 +450,7 @@ def remote_data_test(
     test_case = test_machine.TestCase
     if not target.reads_remote_data:
         # settings() starts from the loaded profile.
-        test_case.settings = settings(max_examples=max(settings().max_examples // 4, 10))
+        test_case.settings = settings(max_examples=max(settings().max_examples // 5, 10))
     if not target.known_defects:
         return test_case
     reason = f"reaches known defects {', '.join(target.known_defects)}; `make fuzz` runs it"
