@@ -53,9 +53,9 @@ def _import_lines(result: CaseResult) -> str:
     return "\n".join(
         [
             f"import, ms (median of {cost.runs} fresh processes, interquartile range in brackets)",
-            f"  library {cost.library_ms:.1f} ({cost.library_iqr_ms:.1f}), ops + pydantic "
-            f"baseline {cost.baseline_ms:.1f} ({cost.baseline_iqr_ms:.1f}): over "
-            f"{cost.over_baseline_ms:+.1f}; imported on top of the baseline: {cost.on_top_ms:.1f}",
+            f"  on top of ops + pydantic, in one process: {cost.on_top_ms:.1f} "
+            f"({cost.on_top_iqr_ms:.1f}); ops + pydantic alone: {cost.baseline_ms:.1f} "
+            f"({cost.baseline_iqr_ms:.1f})",
         ]
     )
 
@@ -64,17 +64,22 @@ def _hook_time_lines(result: CaseResult) -> str:
     rows = [
         [
             str(timing.units),
+            str(timing.repetitions),
             f"{timing.library_ms:.2f}",
+            f"{timing.library_iqr_ms:.2f}",
             f"{timing.floor_ms:.2f}",
+            f"{timing.floor_iqr_ms:.2f}",
             f"{timing.ratio:.1f}",
         ]
         for timing in result.hook_timings
     ]
     growth = result.growth
+    header = ["remote units", "hooks", "library", "IQR", "floor", "IQR", "library / floor"]
     return "\n".join(
         [
-            "relation-changed, ms per hook (median, steady state; ratio = library / floor)",
-            *_table(["remote units", "library", "floor", "ratio"], rows, left_columns=0),
+            "relation-changed, ms per hook (median of the hooks timed, steady state; "
+            "IQR: interquartile range)",
+            *_table(header, rows, left_columns=0),
             f"  growth N={growth.from_units}→{growth.to_units}: library ∝ "
             f"N^{growth.library_exponent:.2f}, floor ∝ N^{growth.floor_exponent:.2f}",
         ]
@@ -196,17 +201,17 @@ def _case_json(result: CaseResult) -> dict[str, Any]:
     cost, growth, validations = result.import_cost, result.growth, result.validations
     return {
         "module": result.case.module,
-        "import_ms_over_baseline": _ms(cost.over_baseline_ms),
-        "import_ms_library_median": _ms(cost.library_ms),
-        "import_ms_baseline_median": _ms(cost.baseline_ms),
         "import_ms_on_top_of_baseline_median": _ms(cost.on_top_ms),
-        "import_ms_library_iqr": _ms(cost.library_iqr_ms),
+        "import_ms_on_top_of_baseline_iqr": _ms(cost.on_top_iqr_ms),
+        "import_ms_baseline_median": _ms(cost.baseline_ms),
         "import_ms_baseline_iqr": _ms(cost.baseline_iqr_ms),
         "import_runs": cost.runs,
         "hook_ms": {
             str(timing.units): {
                 "library": _ms(timing.library_ms),
+                "library_iqr": _ms(timing.library_iqr_ms),
                 "baseline": _ms(timing.floor_ms),
+                "baseline_iqr": _ms(timing.floor_iqr_ms),
                 "ratio": round(timing.ratio, 2),
                 "repetitions": timing.repetitions,
             }

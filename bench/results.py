@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bench.cases import BenchCase
 
@@ -22,27 +22,33 @@ def relation_changed_key(units: int) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class ImportCost:
-    """Import times in fresh processes, in ms: the library, and the baseline it is held to.
+    """Import times in fresh processes, in ms: the baseline, and the library on top of it.
+
+    Each process imports the baseline, then the library, and times both.
 
     Attributes:
-        library_samples: importing the library module (which imports ops and pydantic).
         baseline_samples: importing ops and pydantic and validating one trivial model.
-        on_top_samples: importing the library in the baseline's process, after the baseline.
+        on_top_samples: importing the library in the same process, after the baseline: what
+            the library adds to what any pydantic-using ops charm pays anyway.
     """
 
-    library_samples: tuple[float, ...]
     baseline_samples: tuple[float, ...]
     on_top_samples: tuple[float, ...]
 
     @property
     def runs(self) -> int:
-        """Processes run for each figure."""
-        return len(self.library_samples)
+        """Processes run."""
+        return len(self.on_top_samples)
 
     @property
-    def library_ms(self) -> float:
-        """The median time to import the library."""
-        return statistics.median(self.library_samples)
+    def on_top_ms(self) -> float:
+        """The median time to import the library once ops and pydantic are loaded."""
+        return statistics.median(self.on_top_samples)
+
+    @property
+    def on_top_iqr_ms(self) -> float:
+        """The spread of the on-top samples: how far apart their middle half lies."""
+        return interquartile_range(self.on_top_samples)
 
     @property
     def baseline_ms(self) -> float:
@@ -50,50 +56,55 @@ class ImportCost:
         return statistics.median(self.baseline_samples)
 
     @property
-    def over_baseline_ms(self) -> float:
-        """What the library adds to what any pydantic-using ops charm pays anyway."""
-        return self.library_ms - self.baseline_ms
-
-    @property
-    def on_top_ms(self) -> float:
-        """The median time to import the library once ops and pydantic are loaded.
-
-        The same cost as `over_baseline_ms`, measured without subtracting two large and
-        noisy figures: the better estimate on a busy machine.
-        """
-        return statistics.median(self.on_top_samples)
-
-    @property
-    def library_iqr_ms(self) -> float:
-        """The spread of the library's samples: how far apart their middle half lies."""
-        return _interquartile_range(self.library_samples)
-
-    @property
     def baseline_iqr_ms(self) -> float:
         """The spread of the baseline's samples."""
-        return _interquartile_range(self.baseline_samples)
+        return interquartile_range(self.baseline_samples)
 
 
-def _interquartile_range(samples: tuple[float, ...]) -> float:
+def interquartile_range(samples: Sequence[float]) -> float:
+    """How far apart the middle half of the samples lies (at least two samples)."""
     lower, _, upper = statistics.quantiles(samples, n=4)
     return upper - lower
 
 
 @dataclasses.dataclass(frozen=True)
 class HookTiming:
-    """Median wall time of one steady-state relation-changed hook, library and floor charm.
+    """Wall times of one steady-state relation-changed hook, library and floor charm, in ms.
 
     Attributes:
         units: remote units on the relation (on a peer relation, the peers).
-        library_ms: the charm that uses the library.
-        floor_ms: the bare-ops charm.
-        repetitions: hooks timed for each median.
+        library_samples: each timed hook of the charm that uses the library.
+        floor_samples: each timed hook of the bare-ops charm, interleaved with the library's.
     """
 
     units: int
-    library_ms: float
-    floor_ms: float
-    repetitions: int
+    library_samples: tuple[float, ...]
+    floor_samples: tuple[float, ...]
+
+    @property
+    def repetitions(self) -> int:
+        """Hooks timed for each median."""
+        return len(self.library_samples)
+
+    @property
+    def library_ms(self) -> float:
+        """The median time of the library charm's hook."""
+        return statistics.median(self.library_samples)
+
+    @property
+    def floor_ms(self) -> float:
+        """The median time of the floor charm's hook."""
+        return statistics.median(self.floor_samples)
+
+    @property
+    def library_iqr_ms(self) -> float:
+        """The spread of the library charm's samples."""
+        return interquartile_range(self.library_samples)
+
+    @property
+    def floor_iqr_ms(self) -> float:
+        """The spread of the floor charm's samples."""
+        return interquartile_range(self.floor_samples)
 
     @property
     def ratio(self) -> float:
