@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.fuzz.shares import share_of
 
 MIN_DATABAGS = 10_000
 """Generated remote databags each reading role must see in one run."""
@@ -29,41 +29,41 @@ MIN_DATABAGS = 10_000
 FUZZ_DIRECTORY = Path(__file__).resolve().parent
 
 
-class FindingCounter:
-    """A pytest plugin that counts each failing test's distinct findings by violation class."""
+class FuzzSummary:
+    """A pytest plugin that adds up the shares the fuzz tests' reports carry (`conftest.py`).
+
+    It reads reports, not the tally of its own process, so that it counts the same whether
+    the tests ran here or in worker processes.
+    """
 
     def __init__(self) -> None:
+        self.databags_by_role: Counter[str] = Counter()
+        self.setter_calls = 0
+        self.roles_held_to_minimum: set[str] = set()
         self.findings: Counter[str] = Counter()
-        self.failed_tests = 0
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, Any, Any]:
-        """Count the findings in a failing test's exception (hypothesis groups distinct ones)."""
-        report = yield
-        if call.when == "call" and call.excinfo is not None:
-            self.failed_tests += 1
-            for error in _leaves(call.excinfo.value):
-                self.findings[type(error).__name__] += 1
-        return report
-
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    """The exceptions of a (possibly nested) exception group, or the exception itself."""
-    # Duck-typed: on Python 3.10 hypothesis raises the `exceptiongroup` backport's class.
-    inner: Any = getattr(error, "exceptions", None)
-    if isinstance(inner, tuple):
-        return [leaf for exception in inner for leaf in _leaves(exception)]
-    return [error]
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Add one test's share, from the report of its call phase."""
+        share = share_of(report)
+        if share is None:
+            return
+        self.databags_by_role.update(share["databags"])
+        self.setter_calls += share["setter_calls"]
+        self.roles_held_to_minimum.update(share["held_to_minimum"])
+        self.findings.update(share["findings"])
 
 
 def main() -> int:
     """Run the properties with the `fuzz` profile; print the summary line last."""
     os.environ["FUZZ_PROFILE"] = "fuzz"
-    counter = FindingCounter()
+    summary = FuzzSummary()
     arguments = [
         str(FUZZ_DIRECTORY),
+        # Every core: an idle worker takes tests from a busy one (see `profiles.SHARDS`).
+        "-n",
+        "auto",
+        "--dist",
+        "worksteal",
         # The harness's own tests plant defects in made-up roles: they belong to `make test`.
         f"--ignore={FUZZ_DIRECTORY / 'test_harness.py'}",
         "-p",
@@ -75,25 +75,22 @@ def main() -> int:
         "--show-capture=no",
         "-q",
     ]
-    status = pytest.main([*arguments, *sys.argv[1:]], plugins=[counter])
-
-    from tests.fuzz.harness import TALLY  # imported by pytest.main: read what it counted
-
+    status = pytest.main([*arguments, *sys.argv[1:]], plugins=[summary])
     short = [
         name
-        for name in sorted(TALLY.roles_held_to_minimum)
-        if TALLY.databags_by_role[name] < MIN_DATABAGS
+        for name in sorted(summary.roles_held_to_minimum)
+        if summary.databags_by_role[name] < MIN_DATABAGS
     ]
     for name in short:
-        seen = TALLY.databags_by_role[name]
+        seen = summary.databags_by_role[name]
         print(f"fuzz: {name} saw {seen} databags, fewer than {MIN_DATABAGS}")
-    uncaught = counter.findings["UncaughtError"]
-    leaks = counter.findings["SecretLeakError"]
-    others = counter.findings.total() - uncaught - leaks
+    uncaught = summary.findings["UncaughtError"]
+    leaks = summary.findings["SecretLeakError"]
+    others = summary.findings.total() - uncaught - leaks
     if others:
         print(f"fuzz: {others} other findings (see the failures above)")
     print(
-        f"fuzz: {TALLY.databags_by_role.total()} databags, {TALLY.setter_calls} setter calls, "
+        f"fuzz: {summary.databags_by_role.total()} databags, {summary.setter_calls} setter calls, "
         f"{uncaught} uncaught, {leaks} leaks"
     )
     return 1 if status != 0 or short else 0
