@@ -36,5 +36,14 @@ settings.register_profile(
 PROFILE = os.environ.get("FUZZ_PROFILE", "ci")
 settings.load_profile(PROFILE)
 
+SHARDS = 3 if PROFILE == "fuzz" else 1
+"""Into how many tests a reading role's state machine splits its examples.
+
+`make fuzz` runs its properties in several processes; a role's 1,500 examples, run as one
+test, would keep one core busy long after the other had finished. Three tests of 500, each
+from a seed of its own, let two cores share every role. The `ci` profile is derandomized, so
+its shares would repeat each other's examples: it keeps one test per role.
+"""
+
 EXPLORE_KNOWN_DEFECTS = PROFILE == "fuzz"
 """Whether the properties feed the inputs that reach known defects (only `make fuzz` does)."""

@@ -43,7 +43,13 @@ from unittest import mock
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from ops import testing
 
 from tests.fuzz.harness import (
@@ -69,7 +75,7 @@ from tests.fuzz.harness import (
     with_remote_units,
 )
 from tests.fuzz.hostile import SECRETS
-from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS
+from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, SHARDS
 
 MAX_UNITS = 5
 
@@ -153,8 +159,22 @@ class RemoteDataMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(remote_units(relation) for relation in self.relations))
     @rule(data=st.data())
     def change(self, data: st.DataObject) -> None:
-        """A remote unit publishes a new databag: relation-changed."""
-        self._publish(*self._draw_unit(data), data)
+        """Remote units publish new databags: relation-changed of one of them.
+
+        Juju runs a unit's relation-changed some time after it wrote; by then other units of
+        the relation may have written too, and the hook reads every unit's latest databag.
+        So besides the unit the hook is for, any of the others may have published anew: each
+        hook then reads more generated data, as a busy relation's hooks do.
+        """
+        relation, unit = self._draw_unit(data)
+        others = sorted(set(remote_units(relation)) - {unit})
+        if others:
+            also = data.draw(st.lists(st.sampled_from(others), unique=True), label="also changed")
+            relation = self._with_units(
+                relation,
+                {**remote_units(relation), **{other: self._draw_databag(data) for other in also}},
+            )
+        self._publish(relation, unit, data)
 
     def _publish(self, relation: FuzzRelation, unit: int, data: st.DataObject) -> None:
         relation = self._current(relation.id)
@@ -424,6 +444,26 @@ def _deferrals(event_names: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]
     return st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(event_names)))
 
 
+def _sharded(
+    test_case: type[unittest.TestCase], machine: type[RemoteDataMachine]
+) -> type[unittest.TestCase]:
+    """The test case with its examples split among `SHARDS` tests, which pytest runs apart.
+
+    Each test runs the machine on its share of the profile's examples, from a seed of its own,
+    so the role still gets every example of its budget, and several processes can share them.
+    """
+    share = -(-test_case.settings.max_examples // SHARDS)  # pyright: ignore[reportAttributeAccessIssue]
+
+    def run_share(self: unittest.TestCase) -> None:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(self.settings, max_examples=share),  # pyright: ignore[reportAttributeAccessIssue]
+        )
+
+    shares = {f"test_examples_{n}_of_{SHARDS}": run_share for n in range(1, SHARDS + 1)}
+    return type(test_case.__name__, (test_case,), shares)
+
+
 def remote_data_test(
     target: RemoteDataTarget,
     machine: type[RemoteDataMachine] = RemoteDataMachine,
@@ -451,6 +491,8 @@ def remote_data_test(
     if not target.reads_remote_data:
         # settings() starts from the loaded profile.
         test_case.settings = settings(max_examples=max(settings().max_examples // 5, 10))
+    elif SHARDS > 1:
+        test_case = _sharded(test_case, test_machine)
     if not target.known_defects:
         return test_case
     reason = f"reaches known defects {', '.join(target.known_defects)}; `make fuzz` runs it"
