@@ -146,10 +146,6 @@ def run_machine(
     test_case("runTest").debug()  # debug(): failures raise, rather than being collected
 
 
-def test_a_correct_role_passes():
-    run_machine(fake_target(""))
-
-
 @pytest.mark.parametrize(
     ("flaw", "finding"),
     [
