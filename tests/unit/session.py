@@ -1,7 +1,8 @@
 """What the unit tests of every library share.
 
 A `Session` of hooks run one after another, and `RecordingCharm`, the base of the charms that
-record the library events they observe.
+record the library events they observe; the hook environments in which a library must, or
+must not, find a departing unit; and a departure that follows a deferred event.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import ops
+import pytest
 from ops import testing
 
 Seen = tuple[Any, ...]
@@ -123,3 +125,40 @@ class Session:
     def update_status(self) -> list[Seen]:
         """update-status, a hook unrelated to the relations."""
         return self.run(self.ctx.on.update_status())
+
+
+DEPARTING_ENVIRONMENTS = [
+    pytest.param("app/1", "endpoint:39", (39, "app/1"), id="relation-departed"),
+    pytest.param("", "endpoint:39", None, id="another-relation-hook"),
+    pytest.param("app/1", "", None, id="no-relation-id"),
+    pytest.param("app/1", "endpoint:x", None, id="malformed-relation-id"),
+]
+"""`JUJU_DEPARTING_UNIT`, `JUJU_RELATION_ID`, and the (relation id, unit) that departs."""
+
+
+def set_hook_environment(monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str) -> None:
+    """Set the two variables Juju sets in a relation-departed hook."""
+    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+
+
+def run_departure_after_a_deferred_event(
+    ctx: testing.Context[Any], relation: testing.Relation, departing: int
+) -> ops.CharmBase:
+    """The charm after relation-departed of unit `departing`, with an event deferred before.
+
+    The charm's config option `defer` makes it defer an event in relation-changed of unit 0;
+    ops runs that event's handler again at the start of the departure hook, before the
+    library has observed the hook's own event. The departing unit stays listed, as ops.testing
+    keeps it and some Juju versions do.
+    """
+    state = testing.State(config={"defer": "x"}, relations=[relation])
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+    event = ctx.on.relation_departed(relation, remote_unit=departing, departing_unit=departing)
+    with ctx(event, state) as mgr:
+        out = mgr.run()
+        charm = mgr.charm
+    assert out.deferred == []
+    return charm

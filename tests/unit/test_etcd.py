@@ -57,7 +57,14 @@ from charms.etcd.v0.etcd import (
     etcd_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
+from tests.unit.session import (
+    DEFER_CONFIG,
+    DEPARTING_ENVIRONMENTS,
+    RecordingCharm,
+    Seen,
+    run_departure_after_a_deferred_event,
+    set_hook_environment,
+)
 
 T = TypeVar("T")
 
@@ -989,38 +996,23 @@ def test_during_departure_the_queries_already_leave_out_the_departing_unit():
 
 
 def test_during_departure_a_deferred_events_handler_already_sees_the_departing_unit_gone():
-    # ops.testing keeps the departing unit listed, as some Juju versions do.
     relation = etcd_relation({0: published(), 1: published(**WITHOUT_CREDENTIALS)}, 39)
-    ctx = client_context(DeferringWatcherCharm)
-    state = testing.State(config={"defer": "x"}, relations=[relation])
-    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
-    assert len(state.deferred) == 1
-    state = dataclasses.replace(state, config={"defer": ""})
-    event = ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0)
 
-    with ctx(event, state) as mgr:
-        mgr.run()
-        charm = mgr.charm
+    charm = run_departure_after_a_deferred_event(
+        client_context(DeferringWatcherCharm), relation, 0
+    )
+
     assert isinstance(charm, DeferringWatcherCharm)
 
     only_unit_1 = EtcdOffer(EtcdCluster(connection_string=CONNECTION, version=VERSION))
     assert charm.views == [(True, True, False, only_unit_1, [39])]
 
 
-@pytest.mark.parametrize(
-    ("unit", "relation_id", "departing"),
-    [
-        ("etcd/0", "etcd:39", (39, "etcd/0")),
-        ("", "etcd:39", None),  # not a relation-departed hook
-        ("etcd/0", "", None),
-        ("etcd/0", "etcd:x", None),
-    ],
-)
+@pytest.mark.parametrize(("unit", "relation_id", "departing"), DEPARTING_ENVIRONMENTS)
 def test_the_departing_unit_is_taken_from_the_hook_environment(
     monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
 ):
-    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
-    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+    set_hook_environment(monkeypatch, unit, relation_id)
 
     assert etcd_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
 

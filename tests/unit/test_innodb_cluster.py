@@ -57,7 +57,13 @@ from charms.innodb_cluster.v0.innodb_cluster import (
     cluster_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
+from tests.unit.session import (
+    DEFER_CONFIG,
+    DEPARTING_ENVIRONMENTS,
+    RecordingCharm,
+    Seen,
+    set_hook_environment,
+)
 
 T = TypeVar("T")
 
@@ -2304,20 +2310,11 @@ def test_during_departure_every_query_already_leaves_out_the_departing_peer(stil
         assert answered == (True, True, True, both, both, both, both, (), rid)
 
 
-@pytest.mark.parametrize(
-    ("unit", "relation_id", "departing"),
-    [
-        ("mysql/1", "cluster:39", (39, "mysql/1")),
-        ("", "cluster:39", None),  # not a relation-departed hook
-        ("mysql/1", "", None),
-        ("mysql/1", "cluster:x", None),
-    ],
-)
+@pytest.mark.parametrize(("unit", "relation_id", "departing"), DEPARTING_ENVIRONMENTS)
 def test_the_departing_unit_is_taken_from_the_hook_environment(
     monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
 ):
-    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
-    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+    set_hook_environment(monkeypatch, unit, relation_id)
 
     assert cluster_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
 

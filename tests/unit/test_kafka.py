@@ -53,7 +53,14 @@ from charms.zookeeper.v0.zookeeper import (
     zookeeper_relation_for_testing,
 )
 from tests.unit import session as sessions
-from tests.unit.session import DEFER_CONFIG, RecordingCharm, Seen
+from tests.unit.session import (
+    DEFER_CONFIG,
+    DEPARTING_ENVIRONMENTS,
+    RecordingCharm,
+    Seen,
+    run_departure_after_a_deferred_event,
+    set_hook_environment,
+)
 
 T = TypeVar("T")
 
@@ -1852,44 +1859,26 @@ def test_during_departure_every_query_already_leaves_out_the_departing_unit(
         assert answered == expected
 
 
-@pytest.mark.parametrize(
-    ("unit", "relation_id", "departing"),
-    [
-        ("kafka/1", "kafka:39", (39, "kafka/1")),
-        ("", "kafka:39", None),  # not a relation-departed hook
-        ("kafka/1", "", None),
-        ("kafka/1", "kafka:x", None),
-    ],
-)
+@pytest.mark.parametrize(("unit", "relation_id", "departing"), DEPARTING_ENVIRONMENTS)
 def test_the_departing_unit_is_taken_from_the_hook_environment(
     monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, departing: Any
 ):
-    monkeypatch.setenv("JUJU_DEPARTING_UNIT", unit)
-    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+    set_hook_environment(monkeypatch, unit, relation_id)
 
     assert kafka_library._departing_in_this_hook() == departing  # pyright: ignore[reportPrivateUsage]
 
 
 def test_during_departure_a_deferred_events_handler_already_sees_the_departing_unit_gone():
-    # ops.testing keeps the departing unit listed, as some Juju versions do.
     relation = kafka_relation({0: kafka_unit(0), 1: kafka_unit(1)})
-    ctx = client_context(DeferringWatcherCharm)
-    state = testing.State(config={"defer": "x"}, relations=[relation])
-    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
-    assert len(state.deferred) == 1
-    state = dataclasses.replace(state, config={"defer": ""})
-    event = ctx.on.relation_departed(relation, remote_unit=1, departing_unit=1)
 
-    with ctx(event, state) as mgr:
-        out = mgr.run()
-        charm = mgr.charm
+    charm = run_departure_after_a_deferred_event(
+        client_context(DeferringWatcherCharm), relation, 1
+    )
+
     assert isinstance(charm, DeferringWatcherCharm)
-    views = charm.views
-
-    assert out.deferred == []
     # The deferred `available` ran first; collect-status last: one view of the hook.
-    assert len(views) >= 2
-    assert views[0] == views[-1]
+    assert len(charm.views) >= 2
+    assert charm.views[0] == charm.views[-1]
 
 
 def test_during_departure_of_one_of_two_units_the_available_event_and_queries_agree():
