@@ -8,8 +8,11 @@ fewer than `MIN_DATABAGS` databags (variants that reach known defects stop at th
 finding and are exempt, as are roles that read no remote data; the databags of properties
 that read one per example, such as etcd's per-field tolerance, count in the total only).
 
-Further arguments go to pytest: `python -m tests.fuzz -k RequirerRemoteData` fuzzes one role,
-and holds only the roles that ran to the minimum.
+The properties run in pytest-xdist workers, one per core, each reading role's examples split
+among several tests (`profiles.SHARDS`); the summary adds up what each test's report says it
+tried (`conftest.py`). Further arguments go to pytest, after these:
+`python -m tests.fuzz -k RequirerRemoteData` fuzzes the requirers, and holds only the roles
+that ran to the minimum; `-n 0` runs everything in this process.
 """
 
 from __future__ import annotations

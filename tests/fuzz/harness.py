@@ -12,9 +12,14 @@ count uncaught exceptions and leaks apart from the other broken invariants.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
 import ops
@@ -467,6 +472,19 @@ def release_finished_hooks() -> None:
             cache: Any = vars(events).get("_cache")
             if cache is not None:
                 cache.clear()
+
+
+@functools.cache
+def reused_charm_root() -> Path:
+    """A charm directory for the contexts of this process, removed when it exits.
+
+    Without one, ops.testing makes a temporary directory for each hook and removes it after:
+    two file-system calls that cost as much as a tenth of a fuzz hook. It writes the charm's
+    metadata files into this one before each hook and removes them after, as it would there.
+    """
+    root = Path(tempfile.mkdtemp(prefix="fuzz-charm-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def run_hook(ctx: testing.Context[Any], event: Any, state: testing.State, where: str) -> Any:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import unittest
 from collections.abc import Iterator
 from typing import Any
@@ -71,6 +72,7 @@ from tests.fuzz.harness import (
     fuzz_charm,
     release_finished_hooks,
     remote_units,
+    reused_charm_root,
     short,
     with_remote_units,
 )
@@ -78,6 +80,7 @@ from tests.fuzz.hostile import SECRETS
 from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, SHARDS
 
 MAX_UNITS = 5
+_JOINING = st.integers(0, MAX_UNITS)
 
 
 class RemoteDataMachine(RuleBasedStateMachine):
@@ -94,7 +97,10 @@ class RemoteDataMachine(RuleBasedStateMachine):
             TALLY.roles_held_to_minimum.add(self.target.name)
         SECRETS.reset()
         self.ctx = testing.Context(
-            self.charm, meta={"name": "fuzz", **self.target.metadata}, config=FUZZ_CONFIG
+            self.charm,
+            meta={"name": "fuzz", **self.target.metadata},
+            config=FUZZ_CONFIG,
+            charm_root=reused_charm_root(),
         )
         self.state = testing.State(config={DEFER_OPTION: ""})
         self.next_relation_id = 1
@@ -132,7 +138,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         self.next_unit[relation.id] = first_remote_unit(self.target)
         self._replace(relation)
         self._run(self.ctx.on.relation_created(relation), data, f"created {relation.id}")
-        for _ in range(data.draw(st.integers(0, MAX_UNITS), label="units joining")):
+        for _ in range(data.draw(_JOINING, label="units joining")):
             self._join(relation, data)
 
     @precondition(lambda self: any(self._can_join(relation) for relation in self.relations))
@@ -412,7 +418,12 @@ def read_one_databag(
     """
     TALLY.databags_by_role[tally_as] += 1
     charm = fuzz_charm(target)
-    ctx = testing.Context(charm, meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG)
+    ctx = testing.Context(
+        charm,
+        meta={"name": "fuzz", **target.metadata},
+        config=FUZZ_CONFIG,
+        charm_root=reused_charm_root(),
+    )
     unit = first_remote_unit(target)
     relation = endpoint_relation(target, {unit: databag})
     state = testing.State(relations=[relation], config={DEFER_OPTION: ""})
@@ -439,6 +450,7 @@ def read_one_databag(
     return recording.final
 
 
+@functools.cache  # a strategy built once is analysed once by hypothesis, not in every hook
 def _deferrals(event_names: tuple[str, ...]) -> st.SearchStrategy[frozenset[str]]:
     """Mostly nothing deferred; sometimes a few of the role's events."""
     return st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(event_names)))
