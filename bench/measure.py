@@ -18,13 +18,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 import ops
 from ops import testing
 
 from bench.backend_calls import counting_hook_tools
 from bench.cases import BenchCase, BenchRelation, first_remote_unit, remote_unit_names
+from bench.finished_hooks import release_event_caches
 from bench.paths import LIB, PYCACHE
 from bench.results import (
     UPDATE_STATUS,
@@ -207,28 +207,7 @@ class SteadyCharm:
         """
         self.context.emitted_events.clear()
         self.context.juju_log.clear()
-        _release_event_caches()
-
-
-def _release_event_caches() -> None:
-    """Empty ops' caches of each emitter's `.on`, which keep every finished hook alive.
-
-    ops (seen in 3.9) caches each emitter's `.on` in a `WeakKeyDictionary` held by the
-    class-level `ObjectEvents` descriptor, but the cached object refers to the emitter's
-    framework, so the key never dies. The fuzz harness does the same for the same reason
-    (`tests.fuzz.harness.release_finished_hooks`); the bench does not import the tests.
-    """
-    classes: list[type] = [ops.Object]
-    while classes:
-        cls = classes.pop()
-        classes += cls.__subclasses__()
-        for attribute in vars(cls).values():
-            # The descriptors themselves, read from the class's namespace: reading them as
-            # attributes would call their `__get__`.
-            if isinstance(attribute, ops.ObjectEvents):
-                cache: Any = vars(attribute).get("_cache")
-                if cache is not None:
-                    cache.clear()
+        release_event_caches()
 
 
 # --- Hook time -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import ops
 from hypothesis import strategies as st
 from ops import testing
 
+from bench.finished_hooks import release_event_caches
+
 # --- Broken invariants ---------------------------------------------------------------------
 
 
@@ -452,26 +454,11 @@ def with_remote_units(
 def release_finished_hooks() -> None:
     """Let the garbage collector have what the hooks run so far in this process kept alive.
 
-    ops (seen in 3.9) caches each emitter's `.on` in a `WeakKeyDictionary` held by the class-
-    level `ObjectEvents` descriptor, but the cached object refers to the emitter's framework,
-    so the key never dies: every hook run in one process keeps its framework, model and
-    relation data. Juju runs each hook in a process of its own; the fuzzer runs thousands of
-    hooks with databags of megabytes in one, and ran out of memory. Call this after a hook.
-
-    Only the attribute `on` is looked at, where ops, ops.testing and every library here keep
-    their events: ops.testing makes classes for each hook, so a process that has run many
-    hooks has thousands of classes, and reading every attribute of each, after every hook,
-    had become the fuzzer's largest single cost.
+    Juju runs each hook in a process of its own; the fuzzer runs thousands of hooks with
+    databags of megabytes in one, and ran out of memory while ops kept every hook alive
+    (`bench.finished_hooks`, which the bench shares). Call this after a hook.
     """
-    classes: list[type] = [ops.Object]
-    while classes:
-        cls = classes.pop()
-        classes += cls.__subclasses__()
-        events = vars(cls).get("on")
-        if isinstance(events, ops.ObjectEvents):
-            cache: Any = vars(events).get("_cache")
-            if cache is not None:
-                cache.clear()
+    release_event_caches()
 
 
 @functools.cache
