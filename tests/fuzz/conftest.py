@@ -12,6 +12,7 @@ or many.
 from __future__ import annotations
 
 import unittest
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,14 @@ import tests.fuzz.profiles  # noqa: F401 - registering and loading the profiles 
 from tests.fuzz.harness import TALLY
 from tests.fuzz.shares import SHARE, finding_names
 
-_BEFORE = pytest.StashKey[tuple[dict[str, int], int, frozenset[str]]]()
+_BEFORE = pytest.StashKey[tuple[Counter[str], int, frozenset[str]]]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """Note the tally before the test body runs, to report the test's own share after."""
     item.stash[_BEFORE] = (
-        dict(TALLY.databags_by_role),
+        TALLY.databags_by_role.copy(),
         TALLY.setter_calls,
         frozenset(TALLY.roles_held_to_minimum),
     )
@@ -45,11 +46,8 @@ def pytest_runtest_makereport(
     if call.when == "call" and _BEFORE in item.stash:
         databags, setter_calls, held = item.stash[_BEFORE]
         share = {
-            "databags": {
-                role: count - databags.get(role, 0)
-                for role, count in TALLY.databags_by_role.items()
-                if count != databags.get(role, 0)
-            },
+            # Counts only grow, so the positive differences are the test's own.
+            "databags": dict(TALLY.databags_by_role - databags),
             "setter_calls": TALLY.setter_calls - setter_calls,
             "held_to_minimum": sorted(TALLY.roles_held_to_minimum - held),
             "findings": [] if call.excinfo is None else finding_names(call.excinfo.value),

@@ -76,10 +76,9 @@ def summarise(directory: Path, *arguments: str) -> dict[str, Any]:
 
 @pytest.fixture
 def made_up_fuzz_tests(tmp_path: Path) -> Path:
-    directory = tmp_path
-    (directory / "conftest.py").write_text(CONFTEST)
-    (directory / "test_made_up.py").write_text(MADE_UP_TESTS)
-    return directory
+    (tmp_path / "conftest.py").write_text(CONFTEST)
+    (tmp_path / "test_made_up.py").write_text(MADE_UP_TESTS)
+    return tmp_path
 
 
 EXPECTED = {
