@@ -34,5 +34,5 @@ def release_event_caches() -> None:
         events = vars(cls).get("on")
         if isinstance(events, ops.ObjectEvents):
             cache: Any = vars(events).get("_cache")
-            if cache is not None:
+            if cache:  # its `clear()` raises and catches a KeyError even when it is empty
                 cache.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import functools
+import importlib
 import shutil
 import tempfile
 from collections import Counter
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
 
 import ops
+import yaml
 from hypothesis import strategies as st
 from ops import testing
 
@@ -451,14 +453,43 @@ def with_remote_units(
     return dataclasses.replace(relation, remote_units_data=units)
 
 
+RELEASE_EVERY = 4
+"""After how many hooks `release_finished_hooks` lets go of the finished ones.
+
+Finding what ops keeps walks every `ops.Object` subclass alive, a few hundred of them in a
+fuzzing process (ops.testing makes two per hook, which live until the collector finds them);
+after every hook it cost a tenth of the hook. Four hooks at most stay alive, a few megabytes.
+"""
+
+_hooks_since_release = 0
+
+
 def release_finished_hooks() -> None:
     """Let the garbage collector have what the hooks run so far in this process kept alive.
 
     Juju runs each hook in a process of its own; the fuzzer runs thousands of hooks with
     databags of megabytes in one, and ran out of memory while ops kept every hook alive
-    (`bench.finished_hooks`, which the bench shares). Call this after a hook.
+    (`bench.finished_hooks`, which the bench shares). Call this after each hook: it releases
+    them every `RELEASE_EVERY` calls.
     """
-    release_event_caches()
+    global _hooks_since_release
+    _hooks_since_release += 1
+    if _hooks_since_release >= RELEASE_EVERY:
+        _hooks_since_release = 0
+        release_event_caches()
+
+
+class _MetadataDumper:
+    """What ops.testing's runtime uses of PyYAML, with libyaml's emitter in place of Python's.
+
+    ops.testing (seen in 8.9) writes the charm's three metadata files with `yaml.safe_dump`
+    before every hook, PyYAML's pure-Python emitter: a tenth of a fuzz hook. libyaml's writes
+    the same documents, which ops then reads back, several times faster.
+    """
+
+    @staticmethod
+    def safe_dump(data: Any) -> str:
+        return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
 
 
 @functools.cache
@@ -467,11 +498,27 @@ def reused_charm_root() -> Path:
 
     Without one, ops.testing makes a temporary directory for each hook and removes it after:
     two file-system calls that cost as much as a tenth of a fuzz hook. It writes the charm's
-    metadata files into this one before each hook and removes them after, as it would there.
+    metadata files into this one before each hook and removes them after, as it would there;
+    from the first call on, it writes them with `_MetadataDumper`.
     """
+    runtime = importlib.import_module("scenario._runtime")
+    if getattr(runtime, "yaml", None) is yaml:  # only where it is what the dumper replaces
+        vars(runtime)["yaml"] = _MetadataDumper
     root = Path(tempfile.mkdtemp(prefix="fuzz-charm-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return root
+
+
+def fuzz_context(
+    charm: type[ops.CharmBase], meta: Mapping[str, Any], **options: Any
+) -> testing.Context[Any]:
+    """A context for `charm` with metadata `meta` (its name added), in `reused_charm_root`.
+
+    `options` are the context's other arguments, such as `config`.
+    """
+    return testing.Context(
+        charm, meta={"name": "fuzz", **meta}, charm_root=reused_charm_root(), **options
+    )
 
 
 def run_hook(ctx: testing.Context[Any], event: Any, state: testing.State, where: str) -> Any:

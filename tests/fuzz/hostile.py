@@ -22,6 +22,10 @@ from hypothesis import strategies as st
 
 MIB = 1024 * 1024
 
+_BUILT_ONCE = functools.cache
+"""For functions that build a strategy: hypothesis analyses each strategy object once, the
+first time it is drawn from, so a strategy rebuilt in every draw is analysed in every draw."""
+
 # Values that are valid JSON but hold the wrong type for almost any key.
 WRONG_TYPES = (
     "0",
@@ -131,11 +135,13 @@ def huge_text(draw: st.DrawFn) -> str:
     return Unrecorded(draw(st.sampled_from(_HUGE))(size))
 
 
+@_BUILT_ONCE
 def unicode_text() -> st.SearchStrategy[str]:
     """Any text a UTF-8 databag can hold (Juju's are UTF-8, so no raw lone surrogates)."""
     return st.text(st.characters(exclude_categories=("Cs",)), max_size=50)
 
 
+@_BUILT_ONCE
 def garbage_text() -> st.SearchStrategy[str]:
     """Text that no key of any of the five interfaces takes: never PEM, URL or version."""
     return st.one_of(st.sampled_from(NOTHING + CONTROL + SHELL), unicode_text())
@@ -146,6 +152,7 @@ def json_quoted(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return values.map(json.dumps)
 
 
+@_BUILT_ONCE
 def hostile_text() -> st.SearchStrategy[str]:
     """A value no reader should trust, of every kind named in the module docstring."""
     return st.one_of(
@@ -173,6 +180,7 @@ def escaped_lone_surrogate(draw: st.DrawFn, values: st.SearchStrategy[str]) -> s
     return json.dumps(value[:after] + surrogate + value[after:])
 
 
+@_BUILT_ONCE
 def mixed_with(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Mostly right values (so that states become true), also quoted, spoiled or hostile."""
     return st.one_of(

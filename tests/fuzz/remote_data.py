@@ -70,9 +70,9 @@ from tests.fuzz.harness import (
     exception_texts,
     first_remote_unit,
     fuzz_charm,
+    fuzz_context,
     release_finished_hooks,
     remote_units,
-    reused_charm_root,
     short,
     with_remote_units,
 )
@@ -96,12 +96,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         if self.held_to_minimum:  # only a role that runs: `make fuzz -k ...` may leave it out
             TALLY.roles_held_to_minimum.add(self.target.name)
         SECRETS.reset()
-        self.ctx = testing.Context(
-            self.charm,
-            meta={"name": "fuzz", **self.target.metadata},
-            config=FUZZ_CONFIG,
-            charm_root=reused_charm_root(),
-        )
+        self.ctx = fuzz_context(self.charm, self.target.metadata, config=FUZZ_CONFIG)
         self.state = testing.State(config={DEFER_OPTION: ""})
         self.next_relation_id = 1
         self.next_unit: dict[int, int] = {}
@@ -418,12 +413,7 @@ def read_one_databag(
     """
     TALLY.databags_by_role[tally_as] += 1
     charm = fuzz_charm(target)
-    ctx = testing.Context(
-        charm,
-        meta={"name": "fuzz", **target.metadata},
-        config=FUZZ_CONFIG,
-        charm_root=reused_charm_root(),
-    )
+    ctx = fuzz_context(charm, target.metadata, config=FUZZ_CONFIG)
     unit = first_remote_unit(target)
     relation = endpoint_relation(target, {unit: databag})
     state = testing.State(relations=[relation], config={DEFER_OPTION: ""})

@@ -27,6 +27,7 @@ from tests.fuzz.harness import (
     exception_texts,
     first_remote_unit,
     fuzz_charm,
+    fuzz_context,
     release_finished_hooks,
     short,
 )
@@ -58,9 +59,7 @@ def setter_test(target: SetterTarget) -> Callable[[Setter], None]:
 
 def check_invalid_call(target: SetterTarget, setter: Setter, args: tuple[Any, ...]) -> None:
     """Call the setter with invalid `args` after a valid publication; see the module."""
-    ctx = testing.Context(
-        fuzz_charm(target), meta={"name": "fuzz", **target.metadata}, config=FUZZ_CONFIG
-    )
+    ctx = fuzz_context(fuzz_charm(target), target.metadata, config=FUZZ_CONFIG)
     relation = endpoint_relation(target, {first_remote_unit(target): {}})
     before = _publish_valid(ctx, target, testing.State(relations={relation}))
     with ctx(ctx.on.update_status(), before) as manager:

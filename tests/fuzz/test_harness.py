@@ -12,7 +12,9 @@ library with no known defect exercises only its agreeing case.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
+import weakref
 from typing import Any, ClassVar
 
 import ops
@@ -24,6 +26,7 @@ from ops import testing
 from tests.fuzz.harness import (
     DEFER_OPTION,
     FUZZ_CONFIG,
+    RELEASE_EVERY,
     EventPair,
     EventQueryDisagreementError,
     Recording,
@@ -35,7 +38,10 @@ from tests.fuzz.harness import (
     SetterTarget,
     UncaughtError,
     fuzz_charm,
+    fuzz_context,
     known_defect_problems,
+    release_event_caches,
+    release_finished_hooks,
 )
 from tests.fuzz.hostile import databags, secret_pems
 from tests.fuzz.remote_data import (
@@ -361,3 +367,42 @@ def test_each_disagreement_of_known_defects_and_variants_is_found(
 ):
     problems = known_defect_problems(listed, variants)
     assert any(problem in found for found in problems), problems
+
+
+# --- The harness lets go of finished hooks -------------------------------------------------
+
+
+class _Counted(ops.CharmBase):
+    """A charm whose library object has events of its own, as every role's has."""
+
+    alive: ClassVar[list[weakref.ref[ops.Framework]]] = []
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.library = FakeRequires(self, flaw="")
+        _ = self.library.on  # ops caches the events object: the cache the harness empties
+        _Counted.alive.append(weakref.ref(framework))
+
+
+def _run_hooks(count: int, released: bool) -> None:
+    """Run `count` hooks of `_Counted`, each followed by a release or not."""
+    ctx = fuzz_context(_Counted, {"requires": {"fake": {"interface": "fake"}}})
+    for _ in range(count):
+        ctx.run(ctx.on.update_status(), testing.State())
+        if released:
+            release_finished_hooks()
+
+
+def _hooks_left_alive(released: bool) -> int:
+    """How many of `3 * RELEASE_EVERY` hooks stay alive once their context is gone."""
+    _Counted.alive.clear()
+    _run_hooks(3 * RELEASE_EVERY, released)
+    gc.collect()
+    left = sum(framework() is not None for framework in _Counted.alive)
+    release_event_caches()
+    return left
+
+
+def test_no_more_finished_hooks_stay_alive_than_the_release_period():
+    assert _hooks_left_alive(released=False) == 3 * RELEASE_EVERY
+    assert _hooks_left_alive(released=True) < RELEASE_EVERY

@@ -72,6 +72,7 @@ from tests.fuzz.harness import (
     SetterMisbehavedError,
     SetterTarget,
     exception_texts,
+    fuzz_context,
     known_defects_test,
     relation_in,
     release_finished_hooks,
@@ -1036,7 +1037,7 @@ A_LIST = '[{"hostname": "10.0.14.5", "port": 8080, "private-address": "10.0.14.5
     ]
 )
 def test_the_endpoint_answers_with_every_relations_websites_and_extras(relations: Relations):
-    ctx = testing.Context(ProxyCharm, meta={"name": "fuzz", **REQUIRES_META})
+    ctx = fuzz_context(ProxyCharm, REQUIRES_META)
     state = testing.State(
         relations=[
             testing.Relation(
@@ -1788,7 +1789,7 @@ def call_setter(library: HttpProvides, action: str, args: tuple[Any, ...]) -> An
 def test_the_provider_writes_exactly_what_the_charm_set_over_a_legacy_databag(
     leftovers: dict[str, str], bound: bool, actions: list[tuple[str, tuple[Any, ...]]]
 ):
-    ctx = testing.Context(WebsiteCharm, meta={"name": "fuzz", **PROVIDES_META})
+    ctx = fuzz_context(WebsiteCharm, PROVIDES_META)
     relation = testing.Relation(PROVIDER_ENDPOINT, remote_units_data={}, local_unit_data=leftovers)
     networks = set[testing.Network]()
     if not bound:
@@ -2247,7 +2248,7 @@ CLEAR_WEBSITE = Setter(
 def check_any_call(setter: Setter, args: tuple[Any, ...]) -> None:
     """Call the setter after a baseline publication; it writes what the model says, or it
     raises ValueError naming no value and changes nothing."""
-    ctx = testing.Context(WebsiteCharm, meta={"name": "fuzz", **PROVIDES_META})
+    ctx = fuzz_context(WebsiteCharm, PROVIDES_META)
     relation = testing.Relation(PROVIDER_ENDPOINT, remote_units_data={0: {}})
     with ctx(ctx.on.update_status(), testing.State(relations={relation})) as manager:
         for action, baseline_args in BASELINE:

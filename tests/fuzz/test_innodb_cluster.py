@@ -75,6 +75,7 @@ from tests.fuzz.harness import (
     endpoint_relation,
     exception_texts,
     fuzz_charm,
+    fuzz_context,
     known_defects_test,
     release_finished_hooks,
     remote_units,
@@ -1002,7 +1003,7 @@ def test_each_setter_writes_exactly_the_legacy_bytes_or_refuses_the_call_whole(
 ):
     for token in RECURRING_TOKENS:
         SECRETS.add(token)
-    ctx = testing.Context(SETTER_CHARM, meta={"name": "fuzz", **PEERS_META}, config=FUZZ_CONFIG)
+    ctx = fuzz_context(SETTER_CHARM, PEERS_META, config=FUZZ_CONFIG)
     peer = {"private-address": "10.5.0.8"}
     relation = endpoint_relation(SETTERS, {1: peer}, local_unit_data=leftovers)
     networks = set[testing.Network]()

@@ -45,6 +45,7 @@ from tests.fuzz.harness import (
     RemoteDataTarget,
     Setter,
     SetterTarget,
+    fuzz_context,
     known_defects_test,
     relation_in,
     release_finished_hooks,
@@ -651,7 +652,7 @@ A_LIST = '[{"host": "10.0.9.5", "port": "2181", "rest_port": "9998"}]'
 def test_the_endpoint_answers_with_every_relations_brokers_and_zookeepers(
     relations: list[dict[int, dict[str, str]]],
 ):
-    ctx = testing.Context(ClientCharm, meta={"name": "fuzz", **REQUIRES_META})
+    ctx = fuzz_context(ClientCharm, REQUIRES_META)
     state = testing.State(
         relations=[
             testing.Relation(REQUIRER_ENDPOINT, id=number + 1, remote_units_data=units)
@@ -729,7 +730,7 @@ LEGACY_PORTS = st.sampled_from([None, None, "9092", '"9092"', "0", "not a port"]
 def test_the_providers_available_follows_a_client_and_its_own_port(
     legacy_port: str | None, actions: list[tuple[str, Any]]
 ):
-    ctx = testing.Context(ServerCharm, meta={"name": "fuzz", **PROVIDES_META})
+    ctx = fuzz_context(ServerCharm, PROVIDES_META)
     relation = testing.Relation(PROVIDER_ENDPOINT, remote_units_data={})
     if legacy_port is not None:
         local = {**relation.local_unit_data, "port": legacy_port}

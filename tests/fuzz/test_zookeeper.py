@@ -36,6 +36,7 @@ from tests.fuzz.harness import (
     RepeatedEventError,
     Setter,
     SetterTarget,
+    fuzz_context,
     known_defects_test,
     relation_in,
     release_finished_hooks,
@@ -283,7 +284,7 @@ def related_units(draw: st.DrawFn) -> list[dict[int, dict[str, str]]]:
 def test_the_endpoint_answers_with_every_relations_usable_units(
     relations: list[dict[int, dict[str, str]]],
 ):
-    ctx = testing.Context(ClientCharm, meta={"name": "fuzz", **REQUIRES_META})
+    ctx = fuzz_context(ClientCharm, REQUIRES_META)
     state = testing.State(
         relations=[
             testing.Relation(ENDPOINT, id=number + 1, remote_units_data=units)
@@ -363,7 +364,7 @@ def test_joining_and_departing_follow_one_units_usable_payload(
     sequence: tuple[list[dict[str, str]], bool],
 ):
     published, departs = sequence
-    ctx = testing.Context(ClientCharm, meta={"name": "fuzz", **REQUIRES_META})
+    ctx = fuzz_context(ClientCharm, REQUIRES_META)
     relation = testing.Relation(ENDPOINT, remote_units_data={0: published[0]})
     state = testing.State(relations=[relation])
     hooks: list[tuple[str, dict[str, str] | None]] = [("joined", published[0])]
@@ -435,7 +436,7 @@ ACTIONS = st.lists(
 def test_the_providers_available_follows_a_client_and_its_own_port(
     actions: list[tuple[str, Any]],
 ):
-    ctx = testing.Context(ServerCharm, meta={"name": "fuzz", **PROVIDES_META})
+    ctx = fuzz_context(ServerCharm, PROVIDES_META)
     relation = testing.Relation(ENDPOINT, remote_units_data={})
     state = testing.State(relations=[relation])
     steps = ["created"]
