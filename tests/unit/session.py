@@ -15,6 +15,8 @@ import ops
 import pytest
 from ops import testing
 
+from tests.this_unit_leaving import this_unit_named_departing
+
 Seen = tuple[Any, ...]
 """A library event as the tests compare it: its class name, relation id and payload."""
 
@@ -117,6 +119,16 @@ class Session:
 
     def broken(self, relation_id: int) -> list[Seen]:
         return self.run(self.ctx.on.relation_broken(self.relation(relation_id)))
+
+    def this_unit_departs(self, relation_id: int, unit: int) -> list[Seen]:
+        """relation-departed of a remote unit, in which Juju names this unit as departing.
+
+        Juju runs one for each remote unit of each relation when this unit is removed; the
+        remote units stay listed. See `tests.this_unit_leaving` for how.
+        """
+        event = self.ctx.on.relation_departed(self.relation(relation_id), remote_unit=unit)
+        with this_unit_named_departing():
+            return self.run(event)
 
     def upgraded(self) -> list[Seen]:
         """upgrade-charm, the first hook after `juju refresh`."""

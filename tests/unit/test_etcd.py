@@ -56,6 +56,8 @@ from charms.etcd.v0.etcd import (
     credentials_for_testing,
     etcd_relation_for_testing,
 )
+from tests.docs import harness as docs_harness
+from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -1200,6 +1202,235 @@ def test_provider_tracks_each_relation_separately():
     assert session.departed(second.id, 0) == [("EtcdClientDisconnected", second.id)]
 
 
+# --- 4b. The leaving unit --------------------------------------------------------------------
+# Juju names this unit as the departing one when it is going; ops.testing cannot, so the
+# session amends the hook's environment (`tests.this_unit_leaving`).
+
+
+def test_the_leaving_unit_ends_every_state_in_its_first_departure_and_starts_nothing_after():
+    first = etcd_relation({0: published(), 1: published()}, relation_id=33)
+    second = etcd_relation({0: other_published()}, relation_id=73)
+    session = Session(client_context(), testing.State(relations=[first, second]))
+    session.changed(33)
+    session.changed(73)
+
+    assert session.this_unit_departs(33, 0) == [
+        tls_unavailable(33),
+        unavailable(33),
+        disconnected(33),
+        tls_unavailable(73),
+        unavailable(73),
+        disconnected(73),
+    ]
+    assert ask(session.state, view) == (False, False, False, EtcdOffer(), [])
+    # Nothing starts again: not on new data, not on a refresh, not in the other departures.
+    assert session.changed(73, {0: published(), 1: other_published()}) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(33, 1) == []
+    assert session.broken(33) == []
+    assert session.broken(73) == []
+
+
+def test_the_leaving_units_deferred_events_already_see_nothing_in_its_first_departure():
+    relation = etcd_relation({0: published()})
+    ctx = client_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    event = ctx.on.relation_departed(relation, remote_unit=0)
+    with this_unit_named_departing(), ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first, and already saw the endpoint as this unit leaves it.
+    assert charm.views[-1] == (False, False, False, EtcdOffer(), [])
+    rid = relation.id
+    assert charm.seen[-3:] == [tls_unavailable(rid), unavailable(rid), disconnected(rid)]
+
+
+def test_the_leaving_provider_ends_its_clients_and_announces_no_new_one():
+    relation = client_relation((0, 1))
+    session = Session(etcd_context(), testing.State(relations=[relation]))
+    session.joined(relation.id, 0)
+
+    assert session.this_unit_departs(relation.id, 0) == [("EtcdClientDisconnected", relation.id)]
+    assert session.joined(relation.id, 1) == []
+    assert session.broken(relation.id) == []
+
+
+def test_a_departure_of_another_unit_named_like_this_one_is_not_this_unit_leaving():
+    # Juju names units `<application>/<number>`: the remote etcd/0 is not this etcd-client/0.
+    relation = etcd_relation({0: published(), 1: published()})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0) == []
+    assert session.changed(relation.id, {1: other_published()}) != []
+
+
+# --- 4c. Relation-broken after a deferral ------------------------------------------------------
+
+
+def event_driven_example(workload_root: Path) -> tuple[Any, Path]:
+    """The docstring's event-driven client charm, and where it saves the credentials.
+
+    Its workload paths are moved under `workload_root`.
+    """
+    block = next(
+        example.block
+        for example in docs_harness.examples(docs_harness.LIBRARIES["etcd"])
+        if "class EventDrivenClientCharm" in example.block.source
+    )
+    namespace = vars(docs_harness.run_module_block(block, workload_root))
+    return namespace["EventDrivenClientCharm"], namespace["CREDENTIALS_DIR"]
+
+
+def test_the_event_driven_example_survives_a_deferred_tls_available_run_in_relation_broken(
+    tmp_path: Path,
+):
+    example, credentials = event_driven_example(tmp_path)
+
+    class Deferring(example):
+        """The example, deferring `tls_available` while the `defer` option is set."""
+
+        def _on_etcd_tls_available(self, event: EtcdTlsAvailable) -> None:
+            if self.config.get("defer"):
+                event.defer()
+            else:
+                super()._on_etcd_tls_available(event)
+
+    relation = etcd_relation({0: published()})
+    ctx = testing.Context(Deferring, meta=CLIENT_META, config=DEFER_CONFIG)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    with ctx(ctx.on.relation_broken(relation), state) as mgr:
+        offer = mgr.charm.etcd.read(mgr.charm.model.get_relation("etcd", relation.id))
+        state = mgr.run()
+
+    # The relation is gone for `read(relation)` from the start of the hook: the handler
+    # takes the event as outdated and saves nothing.
+    assert offer == EtcdOffer()
+    assert state.deferred == []
+    assert not credentials.exists()
+
+
+def test_the_event_driven_example_saves_the_credentials_of_the_relation_that_announced_them(
+    tmp_path: Path,
+):
+    example, credentials = event_driven_example(tmp_path)
+    older = etcd_relation({0: published()}, relation_id=3)
+    newer = etcd_relation({0: other_published()}, relation_id=7)
+    ctx = testing.Context(example, meta=CLIENT_META)
+    state = ctx.run(
+        ctx.on.relation_changed(older, remote_unit=0), testing.State(relations=[older, newer])
+    )
+
+    ctx.run(ctx.on.relation_changed(newer, remote_unit=0), state)
+
+    # The endpoint answers for the older relation; the newer one's event saves its own.
+    assert (credentials / "client.key").read_text() == other_published()["client_key"]
+
+
+# --- 4d. The private key stays out of the unit's state ----------------------------------------
+
+
+def saved_text(state: testing.State) -> str:
+    """Everything the unit's state keeps between hooks: stored state and deferred events."""
+    stored = [repr(stored.content) for stored in state.stored_states]
+    deferred = [repr(event.snapshot_data) for event in state.deferred]
+    return "\n".join(stored + deferred)
+
+
+def test_a_deferred_tls_available_keeps_no_private_key_in_the_units_state():
+    relation = etcd_relation({0: published()})
+    ctx = client_context()
+
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "tls_available"}, relations=[relation]),
+    )
+
+    assert len(state.deferred) == 1
+    assert not leaked(saved_text(state))
+    assert "client_key_sha256" in saved_text(state)
+
+
+def deferred_tls_available(relation: testing.Relation) -> testing.State:
+    """The state after relation-changed of a relation that offers everything, in which the
+    charm deferred `tls_available`."""
+    ctx = client_context()
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "tls_available"}, relations=[relation]),
+    )
+    assert len(state.deferred) == 1
+    return dataclasses.replace(state, config={"defer": ""})
+
+
+def seen_in(hook: Callable[[Any], Any], state: testing.State) -> list[Seen]:
+    """The library events the client charm observed in one hook, deferred ones included.
+
+    `hook` makes the hook's event from a context's `on`.
+    """
+    ctx = client_context()
+    with ctx(hook(ctx.on), state) as mgr:
+        mgr.run()
+        return mgr.charm.seen
+
+
+def test_a_deferred_tls_available_reads_its_key_back_from_the_relation():
+    relation = etcd_relation({0: published()})
+    state = deferred_tls_available(relation)
+
+    assert seen_in(lambda on: on.update_status(), state) == [tls_available(relation.id)]
+
+
+@pytest.mark.parametrize("hook", ["withdrawn", "departed", "broken"])
+def test_a_deferred_tls_available_hands_over_no_key_once_the_relation_no_longer_has_it(
+    hook: str,
+):
+    relation = etcd_relation({0: published()})
+    state = deferred_tls_available(relation)
+    if hook == "withdrawn":
+        gone = dataclasses.replace(
+            relation, remote_units_data={0: published(**WITHOUT_CREDENTIALS)}
+        )
+        state = dataclasses.replace(state, relations=[gone])
+        seen = seen_in(lambda on: on.relation_changed(gone, remote_unit=0), state)
+    elif hook == "departed":  # the departing unit still listed, as ops.testing keeps it
+        seen = seen_in(
+            lambda on: on.relation_departed(relation, remote_unit=0, departing_unit=0), state
+        )
+    else:
+        seen = seen_in(lambda on: on.relation_broken(relation), state)
+
+    assert seen[0] == ("EtcdTlsAvailable", relation.id, None, CERT, CA)
+
+
+def test_a_tls_available_deferred_by_an_earlier_libpatch_still_hands_over_its_key():
+    relation = etcd_relation({0: published()})
+    state = deferred_tls_available(relation)
+    # LIBPATCH 4 saved the whole credentials as the payload.
+    earlier = dataclasses.replace(
+        state.deferred[0],
+        snapshot_data={**state.deferred[0].snapshot_data, "payload": TLS.model_dump_json()},
+    )
+    # Withdrawn since: the key can only come from the saved payload.
+    gone = dataclasses.replace(relation, remote_units_data={0: published(**WITHOUT_CREDENTIALS)})
+    state = dataclasses.replace(state, deferred=[earlier], relations=[gone])
+
+    assert seen_in(lambda on: on.update_status(), state)[0] == tls_available(relation.id)
+
+
 # --- 5. Edge-triggering ------------------------------------------------------------------
 
 
@@ -2130,7 +2361,7 @@ def test_events_carry_typed_payloads_equal_to_what_read_answers():
     assert available_event.cluster == offer.cluster
     assert available_event.cluster.urls == ["https://10.0.0.5:2379", "https://10.0.0.6:2379"]
     assert tls_event.tls == offer.tls
-    assert tls_event.tls.client_key == KEY
+    assert tls_event.client_key == KEY
 
 
 # --- 9. save_client_credentials -------------------------------------------------------------
@@ -2260,10 +2491,35 @@ def test_save_client_credentials_refuses_a_directory_as_a_target_and_replaces_no
     (paths[directory] / "inside").write_text("kept\n")
     before = listing(tmp_path)
 
-    with pytest.raises(IsADirectoryError, match="cannot replace a directory"):
+    # Bad input from the charm, as the module's "Errors" section says: ValueError.
+    with pytest.raises(ValueError, match="cannot replace a directory"):
         save(AVAILABLE_STATE, *paths)
 
     assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("planted", [0, 1, 2], ids=["key", "cert", "ca"])
+@pytest.mark.parametrize("dangling", [False, True], ids=["to-a-file", "dangling"])
+def test_save_client_credentials_replaces_a_planted_symlink_and_never_writes_through_it(
+    planted: int, dangling: bool, tmp_path: Path
+):
+    # Whoever can write the credentials directory (the workload user) plants a symlink where
+    # the charm, running as root, will write: its target must stay as it was.
+    directory, elsewhere = tmp_path / "credentials", tmp_path / "elsewhere"
+    directory.mkdir()
+    elsewhere.mkdir()
+    victim = elsewhere / "victim"
+    if not dangling:
+        victim.write_text("precious\n")
+    paths = [directory / "client.key", directory / "client.crt", directory / "ca.crt"]
+    paths[planted].symlink_to(victim)
+
+    save(AVAILABLE_STATE, *paths)
+
+    assert [path.is_symlink() for path in paths] == [False, False, False]
+    assert [path.read_text() for path in paths] == [KEY, CERT, CA]
+    assert stat.S_IMODE(paths[0].stat().st_mode) == 0o600
+    assert listing(elsewhere) == ({} if dangling else {"victim": "precious\n"})
 
 
 def test_save_client_credentials_removes_what_a_killed_write_left(tmp_path: Path):

@@ -85,7 +85,8 @@ class ClientCharm(ops.CharmBase):
 ```
 
 The same client driven by the events' payloads. A payload is the state when the event was
-emitted; a handler that may run late (deferred, say) compares it with the current one:
+emitted; a handler that may run late (deferred, say) compares it with the relation's
+current offer, and saves the credentials of that relation (`tls=`), not of the endpoint:
 
 ```python
 from pathlib import Path
@@ -111,12 +112,14 @@ class EventDrivenClientCharm(ops.CharmBase):
         ENDPOINTS_FILE.write_text(event.connection_string)
 
     def _on_etcd_tls_available(self, event: EtcdTlsAvailable):
-        if self.etcd.read(event.relation).tls != event.tls:
-            return  # outdated: the credentials were replaced or withdrawn since
+        tls = self.etcd.read(event.relation).tls
+        if tls is None or tls != event.tls:
+            return  # outdated: replaced, withdrawn, or the relation is going
         self.etcd.save_client_credentials(
             key=CREDENTIALS_DIR / "client.key",
             cert=CREDENTIALS_DIR / "client.crt",
             ca=CREDENTIALS_DIR / "ca.crt",
+            tls=tls,
         )
 ```
 
@@ -178,7 +181,9 @@ Requirer (`EtcdRequires.on`):
   changed. Payload: `cluster` (an `EtcdCluster`), also as `connection_string`, `version`.
 - `tls_available` (`EtcdTlsAvailable`): available, and all three credentials published, or
   one changed. Payload: `tls` (an `EtcdClientTls`), also as `client_key`, `client_cert`,
-  `client_ca`.
+  `client_ca`. The event never saves the private key in the unit's state, only its digest:
+  run again after a deferral, it reads the key back from the relation, and `tls` and
+  `client_key` are None once no unit of the relation publishes that key any more.
 - `tls_unavailable` (`EtcdTlsUnavailable`): no longer TLS-available.
 - `unavailable` (`EtcdUnavailable`): no connection string any more.
 - `disconnected` (`EtcdDisconnected`): the last etcd unit departed, or the relation broke.
@@ -197,8 +202,14 @@ the credentials were announced: a handler of `available` that needs them should 
 **Deferral.** A deferred event carries the payload it was emitted with. When ops runs it
 again, a newer event of the same kind may already have run, the data may have been
 withdrawn, and during relation-broken `event.relation.active` is False. Compare the payload
-with `read(event.relation)` (second example above), or use the holistic style. Deferring
-`tls_available` keeps the private key in the unit's state until the event runs.
+with `read(event.relation)` (second example above), or use the holistic style. Either never
+fails a hook, whatever was deferred.
+
+**The leaving unit.** From the first hook in which Juju names this unit as the departing
+one (in relation-departed of a relation of the endpoint: the unit is being removed), every
+state of the endpoint ends, in the order below, once, and nothing starts again: the view
+holds no relation, every query answers "nothing", and a provider writes nothing more. A
+charm acting on `available` never acts while its unit is leaving.
 
 **Refresh from the reactive charm.** After `juju refresh` from a reactive charm, the
 library has no record of what was announced while its relations are established. It
@@ -208,7 +219,7 @@ the "became true" events fire there for what already holds, so that the ends fir
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
 which ops runs first, see the same view. During relation-broken the broken relation is
-gone. Each remote databag is read and validated at most once per hook, however many queries
+gone, from the start of the hook too: `read(relation)` of it offers nothing. Each remote databag is read and validated at most once per hook, however many queries
 the charm asks, and units are read only until every key has a value.
 
 ## Queries
@@ -294,7 +305,8 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   file, when not TLS-available; `ValueError`, touching no file, when two paths name the same
   file, a path is a directory, or the `user`/`group` is unknown. It writes each file
   atomically (the key 0600, the certificates 0644, owned by `user`/`group` if given),
-  removes files a killed write left behind, and syncs the directory.
+  replacing a symlink at a path rather than following it, removes files a killed write left
+  behind, and syncs the directory.
 
 ## Changelog
 
@@ -318,6 +330,15 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
 - LIBPATCH 4: in relation-departed, the departing unit is left out from the start of the
   hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
+- LIBPATCH 5: the leaving unit: from the first hook in which Juju names this unit as the
+  departing one, every state ends, once, and none starts again. During relation-broken the
+  broken relation is gone from the start of the hook, for `read(relation)` too, so the
+  documented event-driven client no longer fails that hook after a deferred
+  `tls_available`; its example saves that relation's credentials (`tls=`). `tls_available`
+  no longer puts the private key in the unit's state: it saves a digest, and a deferred one
+  reads the key back from the relation (`tls` and `client_key` may then be None).
+  `save_client_credentials()` replaces a symlink at a path instead of writing through it, and
+  refuses a directory with `ValueError`, as documented, instead of `IsADirectoryError`.
 """
 
 from __future__ import annotations
@@ -325,7 +346,6 @@ from __future__ import annotations
 import abc
 import base64
 import dataclasses
-import errno
 import glob
 import grp
 import hashlib
@@ -335,7 +355,9 @@ import logging
 import os
 import pwd
 import re
+import stat
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
@@ -354,7 +376,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 4
+LIBPATCH = 5
 
 PYDEPS = ["pydantic>=2"]
 
@@ -762,8 +784,12 @@ class EtcdAvailable(_EtcdRelationEvent):
 class EtcdTlsAvailable(_EtcdRelationEvent):
     """All three client credentials are published, or one of them changed.
 
-    The payload is the one at emit time: a deferred event may carry credentials that were
-    replaced or withdrawn since. Deferring it keeps the private key in the unit's state.
+    The private key never goes into the unit's state: ops saves every event it emits there
+    (and keeps a deferred one until it runs), so the event saves the certificates and only a
+    SHA-256 digest of the key. Run again after a deferral, it reads the key back from the
+    relation when asked: `tls` and `client_key` are None once no unit of the relation
+    publishes that key any more (it was replaced or withdrawn, the unit departed, or the
+    relation is being broken).
     """
 
     def __init__(
@@ -775,34 +801,100 @@ class EtcdTlsAvailable(_EtcdRelationEvent):
         client_ca: str,
     ):
         super().__init__(handle, relation)
-        self.tls = _validated(
+        tls = _validated(
             EtcdClientTls,
             {"client_key": client_key, "client_cert": client_cert, "client_ca": client_ca},
         )
+        # Held as an `EtcdClientTls`, whose repr hides the key; None until read back.
+        self._tls: EtcdClientTls | None = tls
+        self._key_digest = _key_digest(tls.client_key)
+        self._cert, self._ca = tls.client_cert, tls.client_ca
 
     @property
-    def client_key(self) -> str:
-        """The client's private key, PEM."""
-        return self.tls.client_key
+    def tls(self) -> EtcdClientTls | None:
+        """The credentials announced; None if the relation no longer publishes their key."""
+        if self._tls is None:
+            key = self._published_key()
+            if key is not None:
+                self._tls = EtcdClientTls.model_construct(
+                    client_key=key, client_cert=self._cert, client_ca=self._ca
+                )
+        return self._tls
+
+    @property
+    def client_key(self) -> str | None:
+        """The client's private key, PEM; None if the relation no longer publishes it."""
+        tls = self.tls
+        return None if tls is None else tls.client_key
 
     @property
     def client_cert(self) -> str:
         """The client certificate, PEM."""
-        return self.tls.client_cert
+        return self._cert
 
     @property
     def client_ca(self) -> str:
         """The CA certificate that signed etcd's server certificate, PEM."""
-        return self.tls.client_ca
+        return self._ca
+
+    def _published_key(self) -> str | None:
+        """The key with the announced digest, if a unit of the relation still publishes it.
+
+        The units are those of the hook's one view (`_EtcdEndpoint`): not the unit departing
+        in this hook, none during the relation's relation-broken.
+        """
+        relation = self.relation
+        if not relation.active or _broken_in_this_hook(relation.name) == relation.id:
+            return None
+        departing = _departing_in_this_hook()
+        for unit in sorted(relation.units, key=_unit_number):
+            if (relation.id, unit.name) == departing or unit not in relation.data:
+                continue
+            key = _read_databag(relation.data[unit]).data.client_key
+            if key is not None and _key_digest(key) == self._key_digest:
+                return key
+        return None
 
     def snapshot(self) -> dict[str, Any]:
-        """Keep the relation and the payload, as JSON, when the event is deferred."""
-        return {**super().snapshot(), "payload": self.tls.model_dump_json()}
+        """Keep the relation, the certificates and the key's digest: never the key.
+
+        The key stays in this hook's memory, where ops restores the event from the snapshot
+        to hand it to the observers.
+        """
+        if self._tls is not None:
+            _KEYS_IN_THIS_HOOK.setdefault(self.framework, {})[self._key_digest] = self._tls
+        payload = {
+            "client_cert": self._cert,
+            "client_ca": self._ca,
+            "client_key_sha256": self._key_digest,
+        }
+        return {**super().snapshot(), "payload": json.dumps(payload)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Rebuild the relation and the payload of a deferred event."""
+        """Rebuild the relation and the payload of a deferred event; the key is read later."""
         super().restore(snapshot)
-        self.tls = _restored(EtcdClientTls, snapshot["payload"])
+        payload = json.loads(snapshot["payload"])
+        if "client_key" in payload:  # deferred by LIBPATCH 4 or earlier, which kept the key
+            tls = _restored(EtcdClientTls, snapshot["payload"])
+            self._tls, self._key_digest = tls, _key_digest(tls.client_key)
+            self._cert, self._ca = tls.client_cert, tls.client_ca
+            return
+        self._key_digest = payload["client_key_sha256"]
+        self._tls = _KEYS_IN_THIS_HOOK.get(self.framework, {}).get(self._key_digest)
+        self._cert, self._ca = payload["client_cert"], payload["client_ca"]
+
+
+_KEYS_IN_THIS_HOOK: weakref.WeakKeyDictionary[ops.Framework, dict[str, EtcdClientTls]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The credentials of the `tls_available` events emitted in this hook (one framework is one
+hook), by the key's digest: ops saves each event and restores it for the observers, and a
+restored event finds its key here rather than in the unit's state."""
+
+
+def _key_digest(key: str) -> str:
+    """The SHA-256 of a private key: what a saved event keeps to recognise it."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class EtcdClientConnected(_EtcdRelationEvent):
@@ -883,15 +975,20 @@ def _write_credential_files(
 ) -> None:
     """Write each file (path, text, mode) atomically, after checking that every target can be.
 
-    No file is replaced until all are staged; a failure before then replaces none.
+    No file is replaced until all are staged; a failure before then replaces none. A symlink
+    at a target is replaced, never followed: whoever can write the directory (the workload
+    user the files are for, say) could otherwise point the private key anywhere.
     """
     owner = _owner_ids(user, group)
-    targets = [path.resolve() for path, _, _ in files]
-    if len(set(targets)) != len(targets):
+    # Resolved only to compare: two paths that reach one file, through a symlink too, would
+    # leave one of the three files missing.
+    resolved = [path.resolve() for path, _, _ in files]
+    if len(set(resolved)) != len(resolved):
         raise ValueError("the key, cert and ca need three different paths")
+    targets = [_directory_entry(path) for path, _, _ in files]
     for target in targets:
-        if target.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "cannot replace a directory", str(target))
+        if _is_directory(target):
+            raise ValueError(f"cannot replace a directory with a credential file: {target}")
     staged: list[tuple[Path, Path]] = []
     try:
         # All stale files go before any is staged: the pattern of one target ("client") also
@@ -908,6 +1005,23 @@ def _write_credential_files(
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
+
+
+def _directory_entry(path: Path) -> Path:
+    """The directory entry a path names: its directory resolved, its own name kept as it is.
+
+    The rename replaces the entry itself, whatever it is: a file, or a symlink, which is not
+    followed.
+    """
+    return path.absolute().parent.resolve() / path.name
+
+
+def _is_directory(entry: Path) -> bool:
+    """Whether the entry is a directory itself (not a symlink to one, which gets replaced)."""
+    try:
+        return stat.S_ISDIR(entry.lstat().st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _owner_ids(user: str | int | None, group: str | int | None) -> tuple[int, int]:
@@ -984,24 +1098,50 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
+    """Whether Juju names this unit as the one departing a relation of the endpoint.
+
+    Juju does so only when the unit itself is going (scaled down or removed), in each of its
+    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    """
+    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+
+
+def _broken_in_this_hook(relation_name: str) -> int | None:
+    """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
+    if endpoint != relation_name or not relation_id.isdigit():
+        return None
+    return int(relation_id) if hook.endswith("-relation-broken") else None
+
+
 class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
     Each role reconciles its record of what it announced on every hook of the endpoint and
     on upgrade-charm. The view leaves out what the current hook says is leaving: the
-    departing unit during relation-departed, the relation during relation-broken. Every
-    query and every event of the hook agree on it from the moment the library sees the
-    hook's event (it observes it from its constructor, before the charm's own observers
-    usually do).
+    departing unit during relation-departed, the relation during relation-broken, and every
+    relation once this unit is leaving. Every query and every event of the hook agree on it
+    from the start of the hook: the constructor reads it from Juju's environment, before ops
+    runs the handlers of deferred events.
     """
+
+    _lifecycle = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
+        self._lifecycle.set_default(leaving=False)
+        if _leaving_in_this_hook(relation_name, self.model.unit.name):
+            self._lifecycle.leaving = True
+        # Whether this unit is going: kept, since only relation-departed hooks say so.
+        self._leaving: bool = self._lifecycle.leaving
         # Known before any event: ops runs the deferred events' handlers first.
         self._departing = _departing_in_this_hook()
-        self._broken: int | None = None
+        self._broken = _broken_in_this_hook(relation_name)
         events = charm.on[relation_name]
         for event in (
             events.relation_created,
@@ -1015,7 +1155,12 @@ class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
 
     @property
     def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first; not one that is being broken."""
+        """The relations of the endpoint, oldest first; not one that is being broken.
+
+        None once this unit is leaving (Juju named it as the departing unit).
+        """
+        if self._leaving:
+            return []
         return sorted(
             (
                 relation
@@ -1035,7 +1180,7 @@ class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
         A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
         the departing unit in `relation.units` but not in `relation.data`.
         """
-        if relation.id == self._broken:
+        if self._leaving or relation.id == self._broken:
             return []
         return sorted(
             (
@@ -1051,23 +1196,50 @@ class _EtcdEndpoint(ops.Object, metaclass=abc.ABCMeta):
         if departing is None:
             self._start_view()
         else:
+            if departing.name == self.model.unit.name:
+                self._start_leaving()
             self._start_view(departing=(event.relation.id, departing.name))
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
         self._start_view(broken=event.relation.id)
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
         self._drop_record(event.relation.id)
 
     def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
         # A charm refreshed from its reactive version has no record yet: every state that
         # holds is announced now, so that its end is announced later.
         self._start_view()
-        current = {relation.id for relation in self.relations}
+        current = {relation.id for relation in self.model.relations[self._relation_name]}
         for relation_id in self._recorded_ids() - current:
             self._drop_record(relation_id)
+        if self._leaving:
+            self._end_everything()
         for relation in self.relations:
             self._reconcile(relation)
+
+    def _start_leaving(self) -> None:
+        """This unit is going: from now on the view holds no relation, and no state starts."""
+        self._lifecycle.leaving = self._leaving = True
+
+    def _end_everything(self) -> None:
+        """Announce the end of every state still announced, relation by relation, oldest first.
+
+        The view is empty, so reconciling a relation only ends what its record holds; the
+        record is then empty, and the ends are not announced twice.
+        """
+        for relation_id in sorted(self._recorded_ids()):
+            relation = self.model.get_relation(self._relation_name, relation_id)
+            if relation is None:  # pragma: no cover - ops never returns None when given an id
+                self._drop_record(relation_id)
+            else:
+                self._reconcile(relation)
 
     def _start_view(
         self, departing: tuple[int, str] | None = None, broken: int | None = None
@@ -1181,7 +1353,8 @@ class EtcdRequires(_EtcdEndpoint):
 
         Each file is written atomically: the key with mode 0600, the certificates 0644.
         Missing parent directories are created, files a killed write left are removed, and
-        the directories are synced. All three targets are checked before any is replaced.
+        the directories are synced. All three targets are checked before any is replaced. A
+        symlink at a path is replaced by the file, never followed.
 
         Args:
             key: where the private key goes. Mind the order: key, cert, ca.
@@ -1195,9 +1368,8 @@ class EtcdRequires(_EtcdEndpoint):
         Raises:
             EtcdCredentialsUnavailableError: no `tls` given and the endpoint is not
                 TLS-available; no file is touched.
-            ValueError: two paths name the same file, or the user or group is unknown; no
-                file is touched.
-            IsADirectoryError: a path is a directory; no file is touched.
+            ValueError: two paths name the same file, a path is a directory, or the user or
+                group is unknown; no file is touched.
             OSError: a file could not be written; none is replaced if it was before the
                 renames, which only fail on a full or broken file system.
         """
