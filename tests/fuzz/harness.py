@@ -42,7 +42,11 @@ class UncaughtError(InvariantBrokenError):
 
 
 class SecretLeakError(InvariantBrokenError):
-    """A secret value reached a log record, an exception message or a repr."""
+    """A secret value reached a log record, an exception message, a repr or the unit's state."""
+
+
+class LeavingUnitError(InvariantBrokenError):
+    """The leaving unit announced a start, or kept a state announced once it began to leave."""
 
 
 class EventQueryDisagreementError(InvariantBrokenError):
@@ -132,10 +136,13 @@ class RemoteDataTarget:
         databags: generates one remote unit databag, right, wrong or hostile.
         listed_departures: whether relation-departed may still list the departing unit, as
             some ops releases and test tools do; False only to steer around a known defect.
+        this_unit_leaves: whether the machine may make the unit under test leave (Juju names
+            it as the departing unit); False only to steer around a known defect.
         max_relations: how many relations of the endpoint may exist at once (1 to
             `MAX_RELATIONS`); fewer only to steer around a known defect.
         steers_around: the known defects that this variant's steering (`listed_departures`
-            False, `max_relations` below the most) avoids; required exactly when it steers.
+            or `this_unit_leaves` False, `max_relations` below the most) avoids; required
+            exactly when it steers.
         known_defects: the known defects this variant reaches (keys of the library's
             `KNOWN_DEFECTS`); such a variant runs only in `make fuzz`, where it shows the
             minimal example of each, and is not held to the minimum count of databags.
@@ -158,6 +165,7 @@ class RemoteDataTarget:
     unpaired: tuple[str, ...] = ()
     secret_queries: frozenset[str] = frozenset()
     listed_departures: bool = True
+    this_unit_leaves: bool = True
     max_relations: int = MAX_RELATIONS
     steers_around: tuple[str, ...] = ()
     known_defects: tuple[str, ...] = ()
@@ -167,7 +175,11 @@ class RemoteDataTarget:
     @property
     def steers(self) -> bool:
         """Whether the variant leaves out hook sequences that the machine can make."""
-        return not self.listed_departures or self.max_relations < MAX_RELATIONS
+        return (
+            not self.listed_departures
+            or not self.this_unit_leaves
+            or self.max_relations < MAX_RELATIONS
+        )
 
     @property
     def is_peer(self) -> bool:

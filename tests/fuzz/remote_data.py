@@ -16,7 +16,15 @@ checks:
 - every event agrees with the queries asked in its handler, and at the end of the hook each
   state's query agrees with the events announced so far (`EventQueryDisagreementError`);
 - no event announced a payload it had already announced, and no end event came without its
-  start (`RepeatedEventError`).
+  start (`RepeatedEventError`);
+- no secret reached the unit's state: its stored state and the deferred events that ops
+  saves (`SecretLeakError`).
+
+The unit under test may also leave (`this_unit_leaves`): it is scaled down, and Juju runs
+relation-departed for each remote unit of each relation, naming this unit as the departing
+one, then relation-broken for each relation. From the first of those hooks it must announce
+no start, and by the end of that hook every state it announced must have ended
+(`LeavingUnitError`). A unit that left makes no new relation and hears no new unit.
 
 Deferred events that ops re-emits in a later hook carry the payload they had when first
 emitted, by design, so they count neither as announcements nor as repeats.
@@ -60,6 +68,7 @@ from tests.fuzz.harness import (
     EventQueryDisagreementError,
     FuzzCharm,
     FuzzRelation,
+    LeavingUnitError,
     Recording,
     RemoteDataTarget,
     RepeatedEventError,
@@ -78,6 +87,7 @@ from tests.fuzz.harness import (
 )
 from tests.fuzz.hostile import SECRETS
 from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, SHARDS
+from tests.this_unit_leaving import this_unit_named_departing
 
 MAX_UNITS = 5
 _JOINING = st.integers(0, MAX_UNITS)
@@ -105,6 +115,8 @@ class RemoteDataMachine(RuleBasedStateMachine):
         self.steps: list[str] = []
         # Where the library keeps its stored state; known once a hook has built the charm.
         self.library_path = ""
+        # Whether the unit under test has begun to leave (`this_unit_leaves`).
+        self.leaving = False
 
     # --- Rules: the hooks ------------------------------------------------------------------
 
@@ -217,6 +229,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         """A hook that has nothing to do with the relation: update-status."""
         self._run(self.ctx.on.update_status(), data, "update-status")
 
+    @precondition(lambda self: not self.leaving)  # a unit being removed is not refreshed
     @rule(data=st.data())
     def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
         """`juju refresh` from the reactive charm: the relations stay, no ops state exists.
@@ -229,6 +242,36 @@ class RemoteDataMachine(RuleBasedStateMachine):
         self.state = dataclasses.replace(self.state, stored_states=kept, deferred=[])
         self.announced = {pair.start: {} for pair in self.target.pairs}
         self._run(self.ctx.on.upgrade_charm(), data, "refresh from the reactive charm")
+
+    @precondition(
+        lambda self: (
+            self.target.this_unit_leaves
+            and not self.leaving
+            and any(remote_units(relation) for relation in self.relations)
+        )
+    )
+    @rule(data=st.data())
+    def this_unit_leaves(self, data: st.DataObject) -> None:
+        """The unit is removed: relation-departed of each remote unit, naming this unit as
+        the departing one, relation by relation, then relation-broken of each relation."""
+        self.leaving = True
+        for relation in self.relations:
+            for unit in sorted(remote_units(relation)):
+                remaining = {u: d for u, d in remote_units(relation).items() if u != unit}
+                relation = self._with_units(self._current(relation.id), remaining)
+                event = self.ctx.on.relation_departed(relation, remote_unit=unit)
+                with this_unit_named_departing():
+                    self._run(event, data, f"this unit leaves: departed {relation.id} unit {unit}")
+                still = sorted(start for start, announced in self.announced.items() if announced)
+                if still:
+                    raise LeavingUnitError(
+                        self._failure(f"still announced while leaving: {still}")
+                    )
+        for relation in self.relations:
+            self._run(self.ctx.on.relation_broken(relation), data, f"broken {relation.id}")
+            self.state = dataclasses.replace(
+                self.state, relations=[r for r in self.state.relations if r.id != relation.id]
+            )
 
     def _owned_by_library(self, stored: testing.StoredState) -> bool:
         owner = stored.owner_path or ""
@@ -256,6 +299,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
             release_finished_hooks()
         self.library_path = recording.library_path
         self._check_secrets(recording, [])
+        self._check_saved_state()
         self._check_events(recording, reemitted)
         self._check_final_answers(recording)
 
@@ -265,6 +309,16 @@ class RemoteDataMachine(RuleBasedStateMachine):
         if leaked:
             raise SecretLeakError(self._failure(f"secret tokens {leaked} reached a log or a repr"))
 
+    def _check_saved_state(self) -> None:
+        """No secret in what the unit's state keeps: stored state, and deferred events."""
+        saved = [repr(stored.content) for stored in self.state.stored_states]
+        saved += [repr(deferred.snapshot_data) for deferred in self.state.deferred]
+        leaked = SECRETS.leaks(saved)
+        if leaked:
+            raise SecretLeakError(
+                self._failure(f"secret tokens {leaked} reached the unit's state")
+            )
+
     def _check_events(self, recording: Recording, reemitted: set[str]) -> None:
         for seen in recording.events:
             if seen.handle not in reemitted:  # a deferred event keeps its first payload
@@ -273,6 +327,8 @@ class RemoteDataMachine(RuleBasedStateMachine):
     def _check_event(self, seen: Seen) -> None:
         pair, is_start = self.target.pair_of(seen.name)
         announced = self.announced[pair.start]
+        if is_start and self.leaving:
+            raise LeavingUnitError(self._failure(f"{seen.name} while this unit is leaving"))
         if is_start:
             if announced.get(seen.relation_id, _NEVER) == seen.payload:
                 raise RepeatedEventError(
@@ -284,11 +340,14 @@ class RemoteDataMachine(RuleBasedStateMachine):
                 raise RepeatedEventError(self._failure(f"{seen.name} without {pair.start} first"))
             del announced[seen.relation_id]
         holds = seen.answers[pair.query]
-        if holds != bool(announced):
+        # While leaving, the view holds no relation from the start of the hook: the queries
+        # answer "nothing" in every handler, before the last relation's end is announced.
+        if holds != (bool(announced) and not self.leaving):
             raise EventQueryDisagreementError(
                 self._failure(
                     f"in the {seen.name} handler of relation {seen.relation_id}, the query says "
                     f"{holds}; the relations announced as {pair.start}: {sorted(announced)}"
+                    + (" (this unit is leaving)" if self.leaving else "")
                 )
             )
 
@@ -344,7 +403,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         return sorted(found, key=lambda relation: relation.id)
 
     def _can_relate(self) -> bool:
-        if self.target.is_peer:
+        if self.target.is_peer or self.leaving:
             return False  # the one peer relation came with the deployment, never again
         return len(self.relations) < self.target.max_relations
 
@@ -357,6 +416,8 @@ class RemoteDataMachine(RuleBasedStateMachine):
         return any(not self._can_join(relation) for relation in self.relations)
 
     def _can_join(self, relation: FuzzRelation) -> bool:
+        if self.leaving:
+            return False
         return self.next_unit[relation.id] - first_remote_unit(self.target) < MAX_UNITS
 
     def _current(self, relation_id: int) -> FuzzRelation:

@@ -29,6 +29,7 @@ from tests.fuzz.harness import (
     RELEASE_EVERY,
     EventPair,
     EventQueryDisagreementError,
+    LeavingUnitError,
     Recording,
     RemoteDataTarget,
     RepeatedEventError,
@@ -82,7 +83,7 @@ class FakeRequires(ops.Object):
     def __init__(self, charm: ops.CharmBase, flaw: str):
         super().__init__(charm, "fake")
         self.flaw = flaw
-        self._stored.set_default(started=[])
+        self._stored.set_default(started=[], leaving=False)
         events = charm.on["fake"]
         for event in (
             events.relation_joined,
@@ -98,15 +99,24 @@ class FakeRequires(ops.Object):
         if self.flaw == "disagree":
             return False
         relations = self.model.relations["fake"]
+        if self._stored.leaving:
+            return False
         return any(self._has_port(relation, relation.units) for relation in relations)
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
+        departing = getattr(event, "departing_unit", None)
+        if departing == self.model.unit and self.flaw != "stays-while-leaving":
+            self._stored.leaving = True
         units = set() if isinstance(event, ops.RelationBrokenEvent) else event.relation.units
-        self._reconcile(event.relation, units)
+        if self._stored.leaving:  # the unit is going: every state ends, none starts
+            for relation in self.model.relations["fake"]:
+                self._reconcile(relation, set())
+        else:
+            self._reconcile(event.relation, units)
 
     def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
         for relation in self.model.relations["fake"]:
-            self._reconcile(relation, relation.units)
+            self._reconcile(relation, set() if self._stored.leaving else relation.units)
 
     def _reconcile(self, relation: ops.Relation, units: set[ops.Unit]) -> None:
         for unit in units:
@@ -161,6 +171,8 @@ def run_machine(
         ("disagree", EventQueryDisagreementError),
         # After a refresh from the reactive charm, what holds is never announced.
         ("blind-after-refresh", EventQueryDisagreementError),
+        # Named as the departing unit, it goes on as if a remote unit had left.
+        ("stays-while-leaving", LeavingUnitError),
     ],
 )
 def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
@@ -391,6 +403,9 @@ def _run_hooks(count: int, released: bool) -> None:
         ctx.run(ctx.on.update_status(), testing.State())
         if released:
             release_finished_hooks()
+    # The context keeps the events it saw, and through them their hooks, for as long as it
+    # lives; that is not what the release is about.
+    ctx.emitted_events.clear()
 
 
 def _hooks_left_alive(released: bool) -> int:
