@@ -219,8 +219,9 @@ the "became true" events fire there for what already holds, so that the ends fir
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
 which ops runs first, see the same view. During relation-broken the broken relation is
-gone, from the start of the hook too: `read(relation)` of it offers nothing. Each remote databag is read and validated at most once per hook, however many queries
-the charm asks, and units are read only until every key has a value.
+gone, from the start of the hook too: `read(relation)` of it offers nothing. Each remote
+databag is read and validated at most once per hook, however many queries the charm asks,
+and units are read only until every key has a value.
 
 ## Queries
 
