@@ -189,11 +189,16 @@ class EtcdRoles(ops.Object):
             return
         try:
             self.etcd.save_client_credentials(*self.credential_paths(), tls=tls)
-        except OSError as error:  # IsADirectoryError too: the library checks before writing
+        except OSError as error:
             # The file name and the reason are enough; the error holds no file content.
             logger.error("cannot save the etcd client credentials: %s", error)
             self._stored.credentials_problem = (
                 f"cannot save etcd credentials in {self.credentials_dir}: {error.strerror}"
+            )
+        except ValueError as error:  # a target is a directory; checked before any write
+            logger.error("cannot save the etcd client credentials: %s", error)
+            self._stored.credentials_problem = (
+                f"cannot save etcd credentials in {self.credentials_dir}: {error}"
             )
         else:
             self._stored.credentials_problem = ""

@@ -695,7 +695,8 @@ def test_client_whose_credential_path_is_a_directory_blocks_instead_of_crashing(
     state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
 
     assert state.unit_status == testing.BlockedStatus(
-        f"cannot save etcd credentials in {tmp_path}: cannot replace a directory"
+        f"cannot save etcd credentials in {tmp_path}: "
+        f"cannot replace a directory with a credential file: {tmp_path / 'client.key'}"
     )
     # The library checks every target before it replaces any.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["client.key"]
