@@ -133,6 +133,9 @@ class RemoteDataTarget:
         queries: every query of the role, by name, as a function of the library object.
         secret_queries: names of queries whose answer is a secret by contract (a legacy
             getter returning the private key); their answers are not scanned for secrets.
+        tokens_are_secrets: whether the tokens in the databags mark secrets, which must stay
+            out of the unit's state as well as out of logs; False where they mark plain values
+            (host names, YAML) that a deferred event may carry but no log may show.
         databags: generates one remote unit databag, right, wrong or hostile.
         listed_departures: whether relation-departed may still list the departing unit, as
             some ops releases and test tools do; False only to steer around a known defect.
@@ -164,6 +167,7 @@ class RemoteDataTarget:
     databags: st.SearchStrategy[dict[str, str]]
     unpaired: tuple[str, ...] = ()
     secret_queries: frozenset[str] = frozenset()
+    tokens_are_secrets: bool = True
     listed_departures: bool = True
     this_unit_leaves: bool = True
     max_relations: int = MAX_RELATIONS
