@@ -11,7 +11,14 @@ properties that the generic ones cannot express:
   unit's usable payload changes to a new usable value, or stops being usable;
 - the provider's `available`, which follows its own databag rather than remote data, agrees
   with "a client unit is present and this unit's port is on the relation";
-- per-field tolerance: a valid port and `private-address` count whatever the other keys hold.
+- per-field tolerance: a valid port and `private-address` count whatever the other keys hold;
+- the requirer's stored state stays bounded by what the relations hold, whatever the churn: the
+  legacy queues hold the current units and at most the last 16 departed ones that no dismissal
+  saw (the fuzz charm never dismisses), and nothing once this unit is leaving
+  (`UnboundedStoredStateError`, checked after every hook of the remote-data machine);
+- a partner speaking the data-platform protocol (keys in its application databag, whatever
+  their values) is named by `other_protocols()` exactly when no unit offers usable legacy
+  data, by the keys alone: no value reaches a log or the answer.
 """
 
 from __future__ import annotations
@@ -26,25 +33,41 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from ops import testing
 
-from charms.zookeeper.v0.zookeeper import ZookeeperProvides, ZookeeperRequires, ZookeeperUnit
+import charms.zookeeper.v0.zookeeper as zookeeper_library
+from charms.zookeeper.v0.zookeeper import (
+    OtherProtocol,
+    ZookeeperProvides,
+    ZookeeperRequires,
+    ZookeeperUnit,
+)
 from tests.fuzz.harness import (
     TALLY,
     EventPair,
     EventQueryDisagreementError,
     FieldToleranceError,
+    InvariantBrokenError,
     RemoteDataTarget,
     RepeatedEventError,
+    SecretLeakError,
     Setter,
     SetterTarget,
     fuzz_context,
     known_defects_test,
     relation_in,
     release_finished_hooks,
+    remote_units,
     run_hook,
     short,
 )
-from tests.fuzz.hostile import databags, hostile_text, mixed_with
-from tests.fuzz.remote_data import read_one_databag, remote_data_test
+from tests.fuzz.hostile import (
+    SECRETS,
+    databags,
+    hostile_text,
+    mixed_with,
+    secret_text,
+    secret_tokens,
+)
+from tests.fuzz.remote_data import RemoteDataMachine, read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
 from tests.fuzz.wire import LABEL, PORT_TEXT, decoded
 
@@ -52,7 +75,12 @@ KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
 
 A variant below that reaches one names it in `known_defects` and runs only in `make fuzz`;
-a variant that steers around one names it in `steers_around`. LIBPATCH 1 has none known."""
+a variant that steers around one names it in `steers_around`. LIBPATCH 3 has none known."""
+
+
+class UnboundedStoredStateError(InvariantBrokenError):
+    """The library's stored state holds more than the current relations and units call for."""
+
 
 ENDPOINT = "zookeeper"
 REQUIRES_META = {"requires": {ENDPOINT: {"interface": "zookeeper"}}}
@@ -172,9 +200,52 @@ REQUIRER = RemoteDataTarget(
         "joining_units": ZookeeperRequires.joining_units,
         "departing_units": ZookeeperRequires.departing_units,
         "malformed_units": ZookeeperRequires.malformed_units,
+        "other_protocols": ZookeeperRequires.other_protocols,
     },
     databags=databags(ZOOKEEPER_KEYS),
 )
+
+
+class ZookeeperRequiresMachine(RemoteDataMachine):
+    """The generic machine, also checking after every hook that the stored state is bounded."""
+
+    def _run(self, event: Any, data: st.DataObject, step: str) -> None:
+        super()._run(event, data, step)
+        self._check_stored_state_bounded()
+
+    def _check_stored_state_bounded(self) -> None:
+        """The records name current relations; the queues current units, and a few more.
+
+        The fuzz charm never dismisses the queues, so every unit that departed was usable
+        only since the last dismissal (there was none): only the last `_UNSEEN_KEPT` of them
+        stay in the departing queue, besides units still usable on another relation.
+        """
+        [stored] = [
+            stored.content
+            for stored in self.state.stored_states
+            if stored.owner_path == self.library_path and stored.name == "_stored"
+        ]
+        relations = {str(relation.id) for relation in self.relations}
+        units = {
+            f"remote/{unit}" for relation in self.relations for unit in remote_units(relation)
+        }
+        kept = zookeeper_library._UNSEEN_KEPT  # pyright: ignore[reportPrivateUsage]
+        queues = {name: list(stored[name]) for name in ("joining", "fresh", "departing", "unseen")}
+        problems: list[str] = []
+        if not set(stored["relations"]) <= relations:
+            problems.append(f"records of relations {sorted(set(stored['relations']) - relations)}")
+        for name in ("joining", "fresh"):
+            if not set(queues[name]) <= units:
+                problems.append(f"{name} holds {short(sorted(set(queues[name]) - units))}")
+        if len(queues["departing"]) > kept + len(units) or len(queues["unseen"]) > kept:
+            problems.append(f"departing holds {len(queues['departing'])} names")
+        if self.leaving and any(queues.values()):
+            problems.append(f"queues {short(queues)} while this unit is leaving")
+        if problems:
+            raise UnboundedStoredStateError(
+                self._failure(f"the stored state keeps {'; '.join(problems)}")
+            )
+
 
 # --- The provider reads nothing, but its clients' databags may hold anything ---------------
 
@@ -189,7 +260,7 @@ PROVIDER = RemoteDataTarget(
     reads_remote_data=False,
 )
 
-TestRequirerRemoteData = remote_data_test(REQUIRER)
+TestRequirerRemoteData = remote_data_test(REQUIRER, ZookeeperRequiresMachine)
 TestProviderRemoteData = remote_data_test(PROVIDER)
 
 # --- Charms for the zookeeper-specific properties ------------------------------------------
@@ -223,6 +294,7 @@ class ClientCharm(ops.CharmBase):
             "zookeepers": library.zookeepers(),
             "joining_units": library.joining_units(),
             "departing_units": library.departing_units(),
+            "other_protocols": library.other_protocols(),
         }
 
 
@@ -518,6 +590,62 @@ def test_a_valid_port_and_address_count_whatever_the_other_keys_hold(databag: di
             f"read() answers the host {short(units[0].host)}, neither the unit's valid host "
             f"nor its private-address, for a unit publishing {short(databag)}"
         )
+
+
+# --- Another protocol under the same name: named by its keys, never by a value -------------
+
+OTHER_PROTOCOL_KEYS = ("endpoints", "uris", "chroot", "username", "password", "tls", "secret-user")
+"""The data-platform keys the library recognises in a remote application databag, in order."""
+NOT_RECOGNISED = ("database", "version", "tls-ca", "extra-user-roles", "port")
+"""Keys of the same protocols, or of the legacy one, that do not tell the protocol."""
+OTHER_PROTOCOL = "zookeeper-requires-other-protocol"
+"""The name under which the tally counts the databags of the other-protocol property."""
+app_values = st.one_of(
+    secret_tokens(), secret_text(), hostile_text(), st.just(""), st.just("10.0.0.5:2181")
+)
+
+
+@st.composite
+def application_databags(draw: st.DrawFn) -> dict[str, str]:
+    """A remote application databag: some keys of either protocol, each holding anything."""
+    keys = draw(st.sets(st.sampled_from(OTHER_PROTOCOL_KEYS + NOT_RECOGNISED)), label="keys")
+    return {key: str(draw(app_values)) for key in sorted(keys)}
+
+
+@st.composite
+def other_protocol_relations(draw: st.DrawFn) -> tuple[dict[str, str], dict[int, dict[str, str]]]:
+    """An application databag, and zero to two units with Juju's keys, or any databag."""
+    juju_only = databags({})
+    numbers = draw(st.sets(st.integers(0, 3), max_size=2), label="units")
+    units = {n: draw(st.one_of(juju_only, REQUIRER.databags)) for n in sorted(numbers)}
+    TALLY.databags_by_role[OTHER_PROTOCOL] += 1 + len(units)
+    return draw(application_databags()), units
+
+
+@given(related=other_protocol_relations())
+def test_another_protocol_is_named_by_its_keys_exactly_when_no_unit_is_usable(
+    related: tuple[dict[str, str], dict[int, dict[str, str]]],
+):
+    app_data, units = related
+    ctx = fuzz_context(ClientCharm, REQUIRES_META)
+    relation = testing.Relation(
+        ENDPOINT, remote_app_name="zk", remote_app_data=app_data, remote_units_data=units
+    )
+    where = f"with the application databag {short(app_data)} and units {short(units)}"
+    ClientCharm.answers = {}
+    event = ctx.on.relation_changed(relation, remote_unit=min(units, default=0))
+    run_hook(ctx, event, testing.State(relations=[relation]), where)
+    answer: list[OtherProtocol] = ClientCharm.answers["other_protocols"]
+    keys = tuple(key for key in OTHER_PROTOCOL_KEYS if app_data.get(key))
+    usable = any(expected_unit(f"zk/{n}", databag) for n, databag in units.items())
+    expected = [OtherProtocol(relation.id, "zk", keys)] if units and keys and not usable else []
+    if answer != expected:
+        raise EventQueryDisagreementError(
+            f"other_protocols() answers {short(answer)}, not {short(expected)}, {where}"
+        )
+    leaked = SECRETS.leaks([line.message for line in ctx.juju_log] + [repr(answer)])
+    if leaked:
+        raise SecretLeakError(f"secret tokens {leaked} reached a log or the answer, {where}")
 
 
 # --- Invalid input to the provider's setters -----------------------------------------------

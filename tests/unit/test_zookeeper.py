@@ -27,6 +27,7 @@ from ops import testing
 import charms.zookeeper.v0.zookeeper as zookeeper_library
 from charms.zookeeper.v0.zookeeper import (
     MalformedUnit,
+    OtherProtocol,
     ZookeeperAvailable,
     ZookeeperClientAvailable,
     ZookeeperClientConnected,
@@ -44,6 +45,8 @@ from charms.zookeeper.v0.zookeeper import (
     client_relation_for_testing,
     zookeeper_relation_for_testing,
 )
+from tests.docs import harness as docs_harness
+from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -364,8 +367,13 @@ def offer(*units: Unit) -> ZookeeperOffer:
     )
 
 
-def stored_content(state: testing.State, owner: str) -> dict[str, Any]:
-    (stored,) = [entry for entry in state.stored_states if owner in (entry.owner_path or "")]
+def stored_content(state: testing.State, owner: str, name: str = "_stored") -> dict[str, Any]:
+    """The content of a stored state of the library object `owner` (its `name` attribute)."""
+    (stored,) = [
+        entry
+        for entry in state.stored_states
+        if owner in (entry.owner_path or "") and entry.name == name
+    ]
     return dict(stored.content)
 
 
@@ -1325,6 +1333,220 @@ def test_during_relation_broken_the_relation_is_gone_for_every_query():
     assert in_broken == ZookeeperOffer()
 
 
+# --- 7b. The leaving unit --------------------------------------------------------------------
+# Juju names this unit as the departing one when it is going; ops.testing cannot, so the
+# session amends the hook's environment (`tests.this_unit_leaving`).
+
+NOTHING: View = (False, False, ZookeeperOffer(), [], [], [], [])
+"""What the requirer's queries answer when the view holds no relation."""
+
+
+def test_the_leaving_requirer_ends_every_state_in_its_first_departure_and_starts_nothing_after():
+    first = zk_relation({0: zk_unit(0), 1: zk_unit(1)}, relation_id=33)
+    second = zk_relation({0: zk_unit(5)}, relation_id=73)
+    session = Session(client_context(), testing.State(relations=[first, second]))
+    session.changed(33)
+    session.changed(73)
+
+    assert session.this_unit_departs(33, 0) == [
+        departing(33, 0),
+        departing(33, 1),
+        unavailable(33),
+        disconnected(33),
+        departing(73, 0),
+        unavailable(73),
+        disconnected(73),
+    ]
+    assert ask(session.state, view) == NOTHING
+    # Nothing starts again: not on new data, not on a refresh, not in the other departures.
+    assert session.changed(73, {0: zk_unit(5, port="2182"), 1: zk_unit(6)}) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(33, 1) == []
+    assert ask(session.state, view) == NOTHING
+    assert session.broken(33) == []
+    assert session.broken(73) == []
+
+
+def test_the_leaving_requirers_deferred_events_already_see_nothing_in_its_first_departure():
+    relation = zk_relation({0: zk_unit(0)})
+    ctx = client_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    event = ctx.on.relation_departed(relation, remote_unit=0)
+    with this_unit_named_departing(), ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first, and already saw the endpoint as this unit leaves it.
+    assert charm.views == [NOTHING, NOTHING]
+    rid = relation.id
+    assert charm.seen[-3:] == [departing(rid, 0), unavailable(rid), disconnected(rid)]
+
+
+def test_the_leaving_provider_ends_its_clients_and_neither_writes_nor_announces_again():
+    relation = client_relation((0, 1))
+    session = Session(zookeeper_context(), testing.State(relations=[relation]))
+    assert session.joined(relation.id, 0) == [client_connected(relation.id)]
+    before = local_data(session.state, relation)
+    ctx = session.ctx
+
+    # In the leaving hook, the charm sends its port: no `available`, and nothing is written.
+    event = ctx.on.relation_departed(session.relation(relation.id), remote_unit=0)
+    with this_unit_named_departing(), ctx(event, session.state) as mgr:
+        mgr.charm.zookeeper.send_connection(2181, rest_port=9998)
+        answered = mgr.charm.zookeeper.is_available(), mgr.charm.zookeeper.is_connected()
+        session.state = mgr.run()
+        seen = mgr.charm.seen
+
+    assert seen == [client_disconnected(relation.id)]
+    assert answered == (False, False)
+    assert local_data(session.state, relation) == before
+    assert session.joined(relation.id, 1) == []
+    assert session.run(ctx.on.config_changed()) == []
+    session.state = publish(session.state, send(2182))
+    assert local_data(session.state, relation) == before
+    assert session.upgraded() == []
+    assert session.broken(relation.id) == []
+
+
+def test_a_leaving_provider_publishing_in_a_later_hook_announces_nothing():
+    relation = client_relation((0,))
+    session = Session(zookeeper_context(), testing.State(relations=[relation]))
+    session.state = publish(session.state, send(2181))  # connected and available
+
+    assert session.this_unit_departs(relation.id, 0) == [
+        client_unavailable(relation.id),
+        client_disconnected(relation.id),
+    ]
+    ctx = session.ctx
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        mgr.charm.zookeeper.clear_connection()
+        mgr.charm.zookeeper.send_connection(2182)
+        session.state = mgr.run()
+        assert mgr.charm.seen == []
+    assert local_data(session.state, relation)["port"] == "2181"
+
+
+def test_while_this_unit_leaves_the_legacy_queues_answer_nothing_and_are_emptied():
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1), 2: zk_unit(2)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    ctx = session.ctx
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        mgr.charm.zookeeper.dismiss_joining()  # units 0 to 2 seen: their departures count
+        session.state = mgr.run()
+    session.departed(relation.id, 2)
+    session.changed(relation.id, {0: zk_unit(0), 1: zk_unit(1), 3: zk_unit(3)})
+    queues = ask(
+        session.state, lambda z: ([u.unit_name for u in z.joining_units()], z.departing_units())
+    )
+    assert queues == (["zookeeper/3"], ["zookeeper/2"])
+
+    session.this_unit_departs(relation.id, 0)
+
+    assert ask(session.state, lambda z: (z.joining_units(), z.departing_units())) == ([], [])
+    stored = stored_content(session.state, "ZookeeperRequires")
+    assert [stored[queue] for queue in ("joining", "departing", "fresh", "unseen")] == [[]] * 4
+    assert stored_content(session.state, "ZookeeperRequires", "_lifecycle") == {"leaving": True}
+
+
+def test_a_departure_of_another_unit_is_not_this_unit_leaving():
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0) == [
+        departing(relation.id, 0),
+        available(relation.id, zu(1)),
+    ]
+    assert session.changed(relation.id, {1: zk_unit(1), 2: zk_unit(2)}) != []
+
+
+LEAVING_ENVIRONMENTS = [
+    pytest.param("kafka/0", "zookeeper:39", True, id="this-unit-departs"),
+    pytest.param("zookeeper/0", "zookeeper:39", False, id="a-remote-unit-departs"),
+    pytest.param("kafka/0", "other:39", False, id="another-endpoint"),
+    pytest.param("", "zookeeper:39", False, id="another-relation-hook"),
+    pytest.param("kafka/0", "", False, id="no-relation-id"),
+]
+"""`JUJU_DEPARTING_UNIT`, `JUJU_RELATION_ID`, and whether unit kafka/0 of endpoint
+`zookeeper` is leaving."""
+
+
+@pytest.mark.parametrize(("unit", "relation_id", "leaving"), LEAVING_ENVIRONMENTS)
+def test_this_unit_leaving_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, leaving: bool
+):
+    set_hook_environment(monkeypatch, unit, relation_id)
+
+    assert zookeeper_library._leaving_in_this_hook("zookeeper", "kafka/0") is leaving  # pyright: ignore[reportPrivateUsage]
+
+
+BROKEN_ENVIRONMENTS = [
+    pytest.param("zookeeper:7", "zookeeper-relation-broken", "", 7, id="relation-broken"),
+    pytest.param("zookeeper:7", "", "hooks/zookeeper-relation-broken", 7, id="dispatch-path"),
+    pytest.param("zookeeper:7", "zookeeper-relation-departed", "", None, id="departed"),
+    pytest.param("other:7", "other-relation-broken", "", None, id="another-endpoint"),
+    pytest.param("zookeeper:x", "zookeeper-relation-broken", "", None, id="malformed-id"),
+]
+"""`JUJU_RELATION_ID`, `JUJU_HOOK_NAME`, `JUJU_DISPATCH_PATH`, and the relation broken."""
+
+
+@pytest.mark.parametrize(("relation_id", "hook", "dispatch", "broken"), BROKEN_ENVIRONMENTS)
+def test_the_relation_being_broken_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, relation_id: str, hook: str, dispatch: str, broken: Any
+):
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+    monkeypatch.setenv("JUJU_HOOK_NAME", hook)
+    monkeypatch.setenv("JUJU_DISPATCH_PATH", dispatch)
+
+    assert zookeeper_library._broken_in_this_hook("zookeeper") == broken  # pyright: ignore[reportPrivateUsage]
+
+
+
+def test_a_leaving_provider_writes_nothing_on_a_relation_created_while_it_leaves():
+    relation = client_relation((0,))
+    session = Session(zookeeper_context(), testing.State(relations=[relation]))
+    session.state = publish(session.state, send(2181))
+    session.this_unit_departs(relation.id, 0)
+    late = client_relation((0,))
+    session.state = dataclasses.replace(session.state, relations=[*session.state.relations, late])
+
+    assert session.run(session.ctx.on.relation_created(late)) == []
+
+    assert "port" not in local_data(session.state, late)
+
+
+# --- 7c. Relation-broken after a deferral -----------------------------------------------------
+
+
+def test_during_relation_broken_a_deferred_events_handler_already_sees_the_relation_gone():
+    relation = zk_relation({0: zk_unit(0)})
+    ctx = client_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    with ctx(ctx.on.relation_broken(relation), state) as mgr:
+        in_broken = mgr.charm.zookeeper.read(
+            mgr.charm.model.get_relation("zookeeper", relation.id)
+        )
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first: the relation was already gone for it.
+    assert in_broken == ZookeeperOffer()
+    assert charm.views == [NOTHING, NOTHING]
+
+
 # --- 8. The legacy queues -----------------------------------------------------------------------
 
 
@@ -1395,6 +1617,132 @@ def test_a_unit_is_queued_once_however_often_it_changes():
     answers = ask(session.state, lambda z: (z.joining_units(), z.departing_units()))
 
     assert answers == ([], ["zookeeper/0"])
+
+
+# --- 8b. Stored state bounded by the relations, not by history -----------------------------
+
+
+def library_state_size(state: testing.State) -> int:
+    """How many bytes the library keeps in the unit's stored state, as JSON."""
+    return sum(
+        len(json.dumps(stored.content, default=list))
+        for stored in state.stored_states
+        if "ZookeeperRequires" in (stored.owner_path or "")
+    )
+
+
+def churn(session: Session, relation_id: int, rounds: int, first: int = 2) -> list[int]:
+    """Scale the zookeeper application up and down: a unit joins, then the oldest departs.
+
+    Two hooks a round, two units left at the end of each; returns the library's stored state
+    size after each hook.
+    """
+    sizes: list[int] = []
+    for new in range(first, first + rounds):
+        units = dict(session.relation(relation_id).remote_units_data)
+        session.changed(relation_id, {**units, new: zk_unit(new)})
+        sizes.append(library_state_size(session.state))
+        session.departed(relation_id, min(units))
+        sizes.append(library_state_size(session.state))
+    return sizes
+
+
+def test_the_stored_state_stays_as_small_as_the_relations_through_a_long_churn():
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    sizes = churn(session, relation.id, rounds=150)  # 300 hooks
+
+    assert len(session.relation(relation.id).remote_units_data) == 2
+    # Once the queues hold what they may (after 16 departures), they grow no more: only by
+    # a digit in each unit name and address they hold (zookeeper/99, then zookeeper/100),
+    # where each round of the churn used to add two names.
+    assert max(sizes[-100:]) - max(sizes[50:100]) < 64
+    assert max(sizes) < 1024
+    departed = [f"zookeeper/{number}" for number in range(150 - 16, 150)]
+    assert ask(session.state, ZookeeperRequires.departing_units) == departed
+
+
+def test_a_charm_that_lists_and_dismisses_the_queues_hears_of_every_unit_through_the_churn():
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1)})
+    ctx = testing.Context(QueueCharm, meta=CLIENT_META, config=DEFER_CONFIG)
+    session = Session(ctx, testing.State(relations=[relation]))
+    session.changed(relation.id)
+    heard: list[tuple[list[str], list[str]]] = []
+    for first in range(2, 200, 3):  # 200 hooks; Juju's addresses are 10.1.0.<unit number>
+        with ctx(ctx.on.update_status(), session.state) as mgr:
+            session.state = mgr.run()
+            heard.extend(mgr.charm.queues)
+        churn(session, relation.id, rounds=3, first=first)
+
+    # Each update-status lists the units that joined and still are, and every unit that
+    # departed since the one before: all of them, as long as no more than 16 came and went.
+    assert heard[0] == (["zookeeper/0", "zookeeper/1"], [])
+    for number, (joined, departed) in enumerate(heard[1:]):
+        first = 2 + 3 * number
+        assert joined == [f"zookeeper/{first + 1}", f"zookeeper/{first + 2}"]
+        assert departed == [f"zookeeper/{n}" for n in range(first - 2, first + 1)]
+    assert library_state_size(session.state) < 1024
+
+
+def test_the_departing_queue_keeps_the_units_a_dismissal_saw_and_the_last_16_others():
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    ctx = session.ctx
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        mgr.charm.zookeeper.dismiss_joining()  # the charm has seen zookeeper/0 and /1 join
+        session.state = mgr.run()
+
+    session.departed(relation.id, 0)
+    session.changed(relation.id, {1: zk_unit(1), 2: zk_unit(2)})
+    churn(session, relation.id, rounds=20, first=3)  # /1 departs first, then /2 to /20
+
+    unseen = [f"zookeeper/{number}" for number in range(5, 21)]
+    assert ask(session.state, ZookeeperRequires.departing_units) == [
+        "zookeeper/0",
+        "zookeeper/1",
+        *unseen,
+    ]
+    assert ask(session.state, lambda z: [u.unit_name for u in z.joining_units()]) == [
+        "zookeeper/21",
+        "zookeeper/22",
+    ]
+
+
+def test_a_unit_usable_again_after_a_seen_departure_keeps_that_departure():
+    relation = zk_relation({0: zk_unit(0)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    ctx = session.ctx
+    session.changed(relation.id, {0: zk_unit(0, port=None)})  # withdraws: departing, unseen
+    session.changed(relation.id, {0: zk_unit(0)})  # usable again
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        mgr.charm.zookeeper.dismiss_joining()  # seen, usable, at a dismissal
+        session.state = mgr.run()
+    session.changed(relation.id, {0: zk_unit(0, port=None)})  # a departure the charm saw
+
+    churn(session, relation.id, rounds=20, first=1)  # 20 units come and go, unseen
+
+    assert "zookeeper/0" in ask(session.state, ZookeeperRequires.departing_units)
+
+
+
+def test_a_refresh_forgets_the_queued_units_of_a_relation_that_is_gone_without_a_broken_hook():
+    # A charm refreshed after a relation went away (its relation-broken ran in the old
+    # charm's hands) still has the relation's record: its units leave the queues with it.
+    relation = zk_relation({0: zk_unit(0), 1: zk_unit(1)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    queued = stored_content(session.state, "ZookeeperRequires")
+    assert queued["joining"] == queued["fresh"] == ["zookeeper/0", "zookeeper/1"]
+    session.state = dataclasses.replace(session.state, relations=[])
+
+    assert session.upgraded() == []
+
+    stored = stored_content(session.state, "ZookeeperRequires")
+    assert (stored["relations"], stored["joining"], stored["fresh"]) == ({}, [], [])
 
 
 # --- 9. Refresh from the reactive charm ---------------------------------------------------------
@@ -1827,3 +2175,225 @@ def test_a_new_hook_reads_the_databags_afresh(monkeypatch: pytest.MonkeyPatch):
         available(relation.id, zu(0, port=2182)),
     ]
     assert reads == [address(0), address(0)]
+
+
+# --- 14. Another protocol under the same interface name --------------------------------------
+
+DATA_PLATFORM_PASSWORD = "Zk9pQ2vXb7LmT4rW"  # made up: no log may show it
+DATA_PLATFORM_APP_DATA = {
+    "endpoints": "10.2.0.5,10.2.0.6",
+    "uris": "10.2.0.5:2181,10.2.0.6:2181/kafka",
+    "username": "relation-7",
+    "password": DATA_PLATFORM_PASSWORD,
+    "chroot": "/kafka",
+    "tls": "disabled",
+}
+"""What a data-platform ZooKeeper charm writes in its application databag for a client."""
+DATA_PLATFORM_KEYS = ("endpoints", "uris", "chroot", "username", "password", "tls")
+
+
+def data_platform_relation(
+    app_data: Mapping[str, str] = DATA_PLATFORM_APP_DATA,
+    units: Mapping[int, Mapping[str, str]] | None = None,
+) -> testing.Relation:
+    """A relation to a data-platform ZooKeeper: its units' databags hold Juju's keys only."""
+    if units is None:
+        units = {n: {k: v for k, v in zk_unit(n).items() if k in JUJU_DEFAULTS} for n in (0, 1)}
+    return testing.Relation(
+        "zookeeper",
+        interface="zookeeper",
+        remote_app_name="zookeeper-k8s",
+        remote_app_data=dict(app_data),
+        remote_units_data={number: dict(databag) for number, databag in units.items()},
+    )
+
+
+def test_a_data_platform_zookeeper_is_named_by_a_query_and_a_warning_that_holds_no_value(
+    caplog: pytest.LogCaptureFixture,
+):
+    caplog.set_level(logging.DEBUG)
+    relation = data_platform_relation()
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        zookeeper = mgr.charm.zookeeper
+        others = zookeeper.other_protocols()
+        assert zookeeper.other_protocols() == others
+        answered = zookeeper.is_connected(), zookeeper.is_available(), zookeeper.malformed_units()
+        seen = mgr.charm.seen
+
+    assert others == [OtherProtocol(relation.id, "zookeeper-k8s", DATA_PLATFORM_KEYS)]
+    assert others[0].protocol == "data-platform zookeeper"
+    assert str(others[0]) == (
+        "zookeeper-k8s speaks the data-platform zookeeper protocol, not the legacy one"
+    )
+    assert answered == (True, False, [])
+    assert seen == [connected(relation.id)]
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1  # once in the hook, however often the charm asks
+    message = warnings[0].getMessage()
+    assert warnings[0].name == LOGGER
+    assert f"relation {relation.id}" in message
+    assert "zookeeper-k8s" in message
+    assert "data-platform zookeeper" in message
+    assert "endpoints, uris, chroot, username, password, tls" in message
+    for text in (caplog.text, repr(others), str(others[0]), *ctx.juju_log):
+        for value in DATA_PLATFORM_APP_DATA.values():
+            assert value not in str(text)
+
+
+
+def test_a_data_platform_zookeeper_is_warned_about_once_when_the_charm_asks_before_the_library(
+    caplog: pytest.LogCaptureFixture,
+):
+    # The handlers of deferred events run before the library's: the charm asks in one view,
+    # the library reconciles in a fresh one, and the hook says it once.
+    relation = data_platform_relation()
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        asked = mgr.charm.zookeeper.other_protocols()
+        mgr.run()
+
+    assert asked == [OtherProtocol(relation.id, "zookeeper-k8s", DATA_PLATFORM_KEYS)]
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+
+
+@pytest.mark.parametrize("error", [KeyError("zookeeper-k8s"), ops.ModelError("permission denied")])
+def test_an_unreadable_application_databag_names_no_other_protocol_and_fails_no_hook(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+):
+    relation = data_platform_relation()
+    ctx = client_context()
+    read_databag = ops.model.RelationData.__getitem__
+
+    def refusing(self: ops.model.RelationData, key: ops.Unit | ops.Application):
+        if isinstance(key, ops.Application) and key.name == "zookeeper-k8s":
+            raise error
+        return read_databag(self, key)
+
+    monkeypatch.setattr(ops.model.RelationData, "__getitem__", refusing)
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        assert mgr.charm.zookeeper.other_protocols() == []
+        assert mgr.charm.zookeeper.is_connected()
+
+
+def test_the_documented_client_shows_a_data_platform_zookeeper_in_its_status(tmp_path: Path):
+    block = next(
+        example.block
+        for example in docs_harness.examples(docs_harness.LIBRARIES["zookeeper"])
+        if "class ClientCharm" in example.block.source
+    )
+    example = vars(docs_harness.run_module_block(block, tmp_path))["ClientCharm"]
+    ctx = testing.Context(example, meta=CLIENT_META)
+    relation = data_platform_relation()
+
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0), testing.State(relations=[relation])
+    )
+
+    assert state.unit_status == testing.BlockedStatus(
+        "zookeeper-k8s speaks the data-platform zookeeper protocol, not the legacy one"
+    )
+
+
+@pytest.mark.parametrize(
+    ("app_data", "units"),
+    [
+        pytest.param(DATA_PLATFORM_APP_DATA, {0: zk_unit(0)}, id="a-unit-offers-legacy-data"),
+        pytest.param({}, None, id="no-application-data"),
+        pytest.param({"database": "/kafka", "other": "x"}, None, id="other-keys-only"),
+        pytest.param({"endpoints": ""}, None, id="an-empty-value"),
+        pytest.param(DATA_PLATFORM_APP_DATA, {}, id="no-unit-joined"),
+    ],
+)
+def test_no_other_protocol_is_named_without_its_keys_or_while_legacy_data_is_usable(
+    app_data: Mapping[str, str],
+    units: Mapping[int, Mapping[str, str]] | None,
+    caplog: pytest.LogCaptureFixture,
+):
+    relation = data_platform_relation(app_data, units)
+    ctx = client_context()
+
+    with ctx(ctx.on.update_status(), testing.State(relations=[relation])) as mgr:
+        mgr.run()
+        assert mgr.charm.zookeeper.other_protocols() == []
+
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_another_protocol_is_named_alongside_a_legacy_relation_and_no_longer_once_it_is_gone():
+    legacy = zk_relation({0: zk_unit(0)})
+    other = data_platform_relation()
+    session = Session(client_context(), testing.State(relations=[legacy, other]))
+    session.changed(legacy.id)
+    session.changed(other.id)
+
+    assert ask(session.state, ZookeeperRequires.other_protocols) == [
+        OtherProtocol(other.id, "zookeeper-k8s", DATA_PLATFORM_KEYS)
+    ]
+    assert ask(session.state, ZookeeperRequires.is_available)
+    ctx = session.ctx
+    with ctx(ctx.on.relation_broken(session.relation(other.id)), session.state) as mgr:
+        assert mgr.charm.zookeeper.other_protocols() == []
+        session.state = mgr.run()
+
+
+def test_the_application_databag_is_read_once_per_hook_and_only_when_no_unit_is_usable(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    reads: list[int] = []
+    keys_of = zookeeper_library._other_protocol_keys  # pyright: ignore[reportPrivateUsage]
+
+    def counting(relation: ops.Relation) -> tuple[str, ...]:
+        reads.append(relation.id)
+        return keys_of(relation)
+
+    monkeypatch.setattr(zookeeper_library, "_other_protocol_keys", counting)
+    usable = data_platform_relation(units={0: zk_unit(0)})
+    other = data_platform_relation()
+    ctx = client_context(WatchingClientCharm)
+
+    with ctx(
+        ctx.on.relation_changed(other, remote_unit=0), testing.State(relations=[usable, other])
+    ) as mgr:
+        mgr.run()
+        for _ in range(3):
+            ask_everything(mgr.charm.zookeeper)
+            mgr.charm.zookeeper.other_protocols()
+
+    assert reads == [other.id]
+
+
+HOSTILE_APP_DATA: list[Any] = [
+    pytest.param({"password": "\ud800"}, ("password",), id="lone-surrogate"),
+    pytest.param({"uris": "\x00\x1b[2J" * 1000}, ("uris",), id="control-characters"),
+    pytest.param({"endpoints": "1" * MIB, "tls": "{}"}, ("endpoints", "tls"), id="1MiB"),
+    pytest.param({"secret-user": "secret://a/b", "Password": "x"}, ("secret-user",), id="case"),
+]
+
+
+@pytest.mark.parametrize(("app_data", "keys"), HOSTILE_APP_DATA)
+def test_hostile_application_data_is_named_by_its_keys_and_never_raises(
+    app_data: dict[str, str], keys: tuple[str, ...], caplog: pytest.LogCaptureFixture
+):
+    relation = data_platform_relation(app_data)
+    ctx = client_context()
+
+    with ctx(
+        ctx.on.relation_changed(relation, remote_unit=1), testing.State(relations=[relation])
+    ) as mgr:
+        mgr.run()
+        others = mgr.charm.zookeeper.other_protocols()
+
+    assert others == [OtherProtocol(relation.id, "zookeeper-k8s", keys)]
+    assert len(caplog.text) < 1000

@@ -57,13 +57,16 @@ class ClientCharm(ops.CharmBase):
         ZOOKEEPER_CONNECT_FILE.write_text(",".join(f"{u.host}:{u.port}" for u in units))
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
+        for other in self.zookeeper.other_protocols():  # related to a charm it cannot read
+            event.add_status(ops.BlockedStatus(str(other)))
         if not self.zookeeper.is_available():
             event.add_status(ops.WaitingStatus("waiting for zookeeper"))
         event.add_status(ops.ActiveStatus())
 ```
 
 The legacy `joining` and `departing` states, dismissed by the charm, are kept as queues:
-a charm that handles them later (in `update-status`, say) lists and dismisses them:
+a charm that handles them later (in `update-status`, say) lists and dismisses them (a charm
+that never does, as above, pays little for them: see "The legacy queues" below):
 
 ```python
 for unit in self.zookeeper.joining_units():
@@ -147,10 +150,31 @@ the starts: `departing` (per unit), `unavailable`, `disconnected`, `connected`, 
 what already holds, so that the ends fire later. The `joining_units()` queue then lists every
 usable unit once.
 
+**The leaving unit.** From the first hook in which Juju names this unit as the departing
+one (in relation-departed of a relation of the endpoint: the unit is being removed), every
+state of the endpoint ends, in the order above, once, and nothing starts again, on either
+side: not on new data, not in `upgrade-charm`, not when the charm sends its port. The view
+holds no relation, every query answers "nothing", and a provider writes nothing more. The
+`departing` events name each usable unit once; the legacy queues are emptied, and
+`joining_units()` and `departing_units()` stay empty: the zookeeper units did not leave,
+this unit left them, and a charm acting on the queues has nothing to add or remove while it
+goes. A charm acting on `available` never acts while its unit is leaving.
+
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
 which ops runs first, see the same view. During relation-broken the broken relation is
-gone. Each remote databag is read and validated at most once per hook.
+gone, from the start of the hook too: `read(relation)` of it offers nothing. Each remote
+databag is read and validated at most once per hook.
+
+**The legacy queues.** `joining_units()` lists the units that became usable since
+`dismiss_joining()` and still are; `departing_units()` the units that departed or withdrew
+their port since `dismiss_departing()`. The queues live in the unit's stored state, which
+must not grow with the churn when the charm never dismisses them (as the first example):
+so of the units that became usable and departed again between two dismissals (of either
+queue), which no dismissal saw in `joining_units()`, the departing queue keeps the last 16.
+A charm that lists and dismisses the queues every few minutes, as the example above, misses
+none; one that never dismisses them keeps the current units and 16 departed ones (names
+queued by LIBPATCH 2 or earlier stay until dismissed).
 
 ## Queries
 
@@ -164,6 +188,9 @@ gone. Each remote databag is read and validated at most once per hook.
 - `joining_units()` (typed units still usable) and `departing_units()` (unit names) list
   what joined or departed since `dismiss_joining()` / `dismiss_departing()`.
 - `malformed_units()` lists the remote units that sent malformed fields.
+- `other_protocols()` lists the relations whose application speaks another protocol under
+  the same interface name (an `OtherProtocol` each: `relation_id`, `app_name`, `keys`,
+  `protocol`; `str()` fits a status). See "Another protocol" below.
 - `ZookeeperProvides.published()` returns what this unit sends, as a `ZookeeperConnection`.
 - `ZookeeperProvides.is_available()` says whether a client has joined a relation on which this
   unit's port is: the state of the provider's `available`.
@@ -207,6 +234,15 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   counts as absent on its own. A WARNING names the relation, unit and fields (never a
   value), and `malformed_units()` lists them. A unit without a valid port, or without a
   valid host or `private-address`, is not usable.
+- **Another protocol.** The data-platform ZooKeeper charms also declare `interface:
+  zookeeper`, but speak another protocol: their units write nothing a legacy client reads,
+  and their application databag holds `endpoints`, `uris`, `username`, `password`, `chroot`.
+  Juju relates them to this library without complaint. When units of a relation joined but
+  none is usable, and the remote application databag holds keys of that protocol, the
+  library logs a WARNING that names the application, the protocol and the keys (never a
+  value: one is a password), once per hook of that relation, and `other_protocols()` names
+  the relation, for the charm's status. The application databag is read only then, once per
+  hook, and only for whether those keys are there.
 - Bad input from the charm raises `ValueError` before anything is written or stored: a port
   outside 1 to 65535, a port that is neither an integer nor a string of digits (a bool, a
   float, bytes), a host that is not a host name or an IP address.
@@ -219,6 +255,15 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
   The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
   New: `ZookeeperProvides.is_available()`, the query of the provider's `available` state.
+- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
+  departing one, every state of both roles ends, once, and none starts again (the provider
+  announced `available` there when the charm sent its port); the legacy queues are then
+  empty. During relation-broken the broken relation is gone from the start of the hook.
+  The legacy queues no longer keep every unit ever seen: of the units that became usable
+  and departed between two dismissals, the departing queue keeps the last 16, so the stored
+  state stays as small as the relations. New: `other_protocols()` and a WARNING name a
+  related data-platform ZooKeeper charm, which speaks another protocol under the same
+  interface name.
 """
 
 from __future__ import annotations
@@ -248,7 +293,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2"]
 
@@ -412,6 +457,24 @@ class MalformedUnit(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.unit_name} sent a malformed {', '.join(self.fields)}"
+
+
+class OtherProtocol(NamedTuple):
+    """A related application that speaks another protocol under the `zookeeper` name.
+
+    Juju relates any two endpoints of the same interface name, so the library can be related
+    to a charm it cannot talk to. `str()` gives a line fit for a charm's status.
+    """
+
+    relation_id: int
+    app_name: str
+    keys: tuple[str, ...]
+    """The keys of that protocol found in the application's databag; never their values."""
+    protocol: str = "data-platform zookeeper"
+    """Which protocol: the only one recognised is that of the data-platform ZooKeeper charms."""
+
+    def __str__(self) -> str:
+        return f"{self.app_name} speaks the {self.protocol} protocol, not the legacy one"
 
 
 def _validated(model: type[_ModelT], values: dict[str, Any]) -> _ModelT:
@@ -640,6 +703,35 @@ def _read_databag(databag: Mapping[str, str]) -> _UnitRead:
     return _UnitRead(ZookeeperProviderData.model_validate(kept), problems)
 
 
+# What the data-platform ZooKeeper charms write in their APPLICATION databag, where the legacy
+# protocol writes nothing: canonical/zookeeper-operator's `src/provider.py`
+# (`apply_relation_data`) writes `username`, `password`, `chroot`, `endpoints` and `uris`; its
+# `src/core/models.py` (`ZKClient`) adds `tls`; builds on data-platform-libs' `data_interfaces`
+# name a Juju secret holding the credentials in `secret-user` (its `PROV_SECRET_PREFIX`,
+# "secret-", and the group "user").
+_OTHER_PROTOCOL_KEYS = (
+    "endpoints",
+    "uris",
+    "chroot",
+    "username",
+    "password",
+    "tls",
+    "secret-user",
+)
+
+
+def _other_protocol_keys(relation: ops.Relation) -> tuple[str, ...]:
+    """Which keys of the data-platform protocol the remote application's databag holds.
+
+    Only their presence is looked at: whatever the values, nothing is parsed, kept or logged.
+    """
+    try:
+        databag = relation.data[relation.app]
+        return tuple(key for key in _OTHER_PROTOCOL_KEYS if databag.get(key))
+    except (KeyError, ops.ModelError):  # not readable in this hook: nothing to recognise
+        return ()
+
+
 def _usable(unit: ops.Unit, data: ZookeeperProviderData) -> ZookeeperUnit | None:
     """The unit as a client reaches it, or None while it lacks a port or a host."""
     host = data.host or data.private_address
@@ -694,21 +786,50 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
+    """Whether Juju names this unit as the one departing a relation of the endpoint.
+
+    Juju does so only when the unit itself is going (scaled down or removed), in each of its
+    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    """
+    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+
+
+def _broken_in_this_hook(relation_name: str) -> int | None:
+    """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
+    if endpoint != relation_name or not relation_id.isdigit():
+        return None
+    return int(relation_id) if hook.endswith("-relation-broken") else None
+
+
 class _ZookeeperEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
     Each role reconciles its record of what it announced on every hook of the endpoint and
     on upgrade-charm. The view leaves out what the current hook says is leaving: the
-    departing unit during relation-departed, the relation during relation-broken.
+    departing unit during relation-departed, the relation during relation-broken, and every
+    relation once this unit is leaving. Every query and every event of the hook agree on it
+    from the start of the hook: the constructor reads it from Juju's environment, before ops
+    runs the handlers of deferred events.
     """
+
+    _lifecycle = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
+        self._lifecycle.set_default(leaving=False)
+        if _leaving_in_this_hook(relation_name, self.model.unit.name):
+            self._lifecycle.leaving = True
+        # Whether this unit is going: kept, since only relation-departed hooks say so.
+        self._leaving: bool = self._lifecycle.leaving
         # Known before any event: ops runs the deferred events' handlers first.
         self._departing = _departing_in_this_hook()
-        self._broken: int | None = None
+        self._broken = _broken_in_this_hook(relation_name)
         self._unit_lists: dict[int, list[ops.Unit]] = {}
         events = charm.on[relation_name]
         for event in (
@@ -723,7 +844,12 @@ class _ZookeeperEndpoint(ops.Object, metaclass=abc.ABCMeta):
 
     @property
     def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first; not one that is being broken."""
+        """The relations of the endpoint, oldest first; not one that is being broken.
+
+        None once this unit is leaving (Juju named it as the departing unit).
+        """
+        if self._leaving:
+            return []
         return sorted(
             (
                 relation
@@ -743,6 +869,8 @@ class _ZookeeperEndpoint(ops.Object, metaclass=abc.ABCMeta):
         A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
         the departing unit in `relation.units` but not in `relation.data`.
         """
+        if self._leaving or relation.id == self._broken:
+            return []
         units = self._unit_lists.get(relation.id)
         if units is None:
             units = self._unit_lists[relation.id] = sorted(
@@ -753,30 +881,57 @@ class _ZookeeperEndpoint(ops.Object, metaclass=abc.ABCMeta):
                 ),
                 key=_unit_number,
             )
-        return [] if relation.id == self._broken else units
+        return units
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
         departing: ops.Unit | None = getattr(event, "departing_unit", None)
         if departing is None:
             self._start_view()
         else:
+            if departing.name == self.model.unit.name:
+                self._start_leaving()
             self._start_view(departing=(event.relation.id, departing.name))
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
         self._start_view(broken=event.relation.id)
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
         self._drop_record(event.relation.id)
 
     def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
         # A charm refreshed from its reactive version has no record yet: every state that
         # holds is announced now, so that its end is announced later.
         self._start_view()
-        current = {relation.id for relation in self.relations}
+        current = {relation.id for relation in self.model.relations[self._relation_name]}
         for relation_id in self._recorded_ids() - current:
             self._drop_record(relation_id)
+        if self._leaving:
+            self._end_everything()
         for relation in self.relations:
             self._reconcile(relation)
+
+    def _start_leaving(self) -> None:
+        """This unit is going: from now on the view holds no relation, and no state starts."""
+        self._lifecycle.leaving = self._leaving = True
+
+    def _end_everything(self) -> None:
+        """Announce the end of every state still announced, relation by relation, oldest first.
+
+        The view is empty, so reconciling a relation only ends what its record holds; the
+        record is then empty, and the ends are not announced twice.
+        """
+        for relation_id in sorted(self._recorded_ids()):
+            relation = self.model.get_relation(self._relation_name, relation_id)
+            if relation is None:  # pragma: no cover - ops never returns None when given an id
+                self._drop_record(relation_id)
+            else:
+                self._reconcile(relation)
 
     def _start_view(
         self, departing: tuple[int, str] | None = None, broken: int | None = None
@@ -821,10 +976,13 @@ class ZookeeperRequires(_ZookeeperEndpoint):
         super().__init__(charm, relation_name, ops.RelationRole.requires)
         self._reads: dict[tuple[int, str], _UnitRead] = {}
         self._units: dict[int, tuple[ZookeeperUnit, ...]] = {}
+        self._other_protocols: dict[int, OtherProtocol | None] = {}
         self._warned: set[tuple[int, str, tuple[str, ...]]] = set()
         # Per relation id: whether it was connected, and fingerprints of each unit and of the
-        # unit list last announced; and the legacy joining/departing queues, by unit name.
-        self._stored.set_default(relations={}, joining=[], departing=[])
+        # unit list last announced; the legacy joining/departing queues, by unit name;
+        # `fresh`, the units that became usable since the last dismissal of either queue and
+        # still are; `unseen`, the departed units that were fresh, oldest first.
+        self._stored.set_default(relations={}, joining=[], departing=[], fresh=[], unseen=[])
 
     # Queries: always answered from the current databags.
 
@@ -853,21 +1011,33 @@ class ZookeeperRequires(_ZookeeperEndpoint):
         ]
 
     def joining_units(self) -> list[ZookeeperUnit]:
-        """The units that became usable since `dismiss_joining()`, and still are."""
+        """The units that became usable since `dismiss_joining()`, and still are.
+
+        Empty while this unit is leaving, as the view is.
+        """
         joined = set(self._stored.joining)
         return [unit for unit in self.read().units if unit.unit_name in joined]
 
     def departing_units(self) -> list[str]:
-        """The names of the units that departed or withdrew since `dismiss_departing()`."""
-        return list(self._stored.departing)
+        """The names of the units that departed or withdrew since `dismiss_departing()`.
+
+        Of the units that became usable and departed again between two dismissals (of either
+        queue), which no dismissal saw in `joining_units()`, only the last 16 are kept, so
+        that the queue stays small when the charm never dismisses it. Empty while this unit
+        is leaving: the zookeeper units stay, this unit leaves them.
+        """
+        return [] if self._leaving else list(self._stored.departing)
 
     def dismiss_joining(self) -> None:
         """Empty the joining queue, as the legacy `dismiss_joining()` cleared its state."""
         self._stored.joining = []
+        self._stored.fresh = []  # every usable unit has now been seen at a dismissal
 
     def dismiss_departing(self) -> None:
         """Empty the departing queue, as the legacy `dismiss_departing()` cleared its state."""
         self._stored.departing = []
+        self._stored.unseen = []
+        self._stored.fresh = []  # every usable unit has now been seen at a dismissal
 
     def malformed_units(self) -> list[MalformedUnit]:
         """The remote units that sent malformed fields, which count as absent."""
@@ -881,6 +1051,17 @@ class ZookeeperRequires(_ZookeeperEndpoint):
                     )
         return found
 
+    def other_protocols(self) -> list[OtherProtocol]:
+        """The relations whose application speaks another protocol under the same name.
+
+        A relation is named when its units joined, none of them offers usable legacy data,
+        and its remote application databag holds keys of the data-platform ZooKeeper charms'
+        protocol (the legacy protocol uses no application databag). The library cannot talk
+        to such a partner: the charm shows it in its status, `str()` gives a line fit for one.
+        """
+        found = (self._other_protocol(relation) for relation in self.relations)
+        return [other for other in found if other is not None]
+
     # Reading the databags: once per hook each.
 
     def _start_view(
@@ -889,6 +1070,7 @@ class ZookeeperRequires(_ZookeeperEndpoint):
         super()._start_view(departing, broken)
         self._reads.clear()
         self._units.clear()
+        self._other_protocols.clear()
 
     def _relation_units(self, relation: ops.Relation) -> tuple[ZookeeperUnit, ...]:
         units = self._units.get(relation.id)
@@ -907,6 +1089,36 @@ class ZookeeperRequires(_ZookeeperEndpoint):
             if read.problems:
                 self._warn(relation.id, unit.name, read.problems)
         return read
+
+    def _other_protocol(self, relation: ops.Relation) -> OtherProtocol | None:
+        """The other protocol the relation's application speaks, if it offers no legacy data.
+
+        Its application databag is read only when units joined and none of them is usable,
+        and then once per view, as the unit databags are.
+        """
+        if relation.id not in self._other_protocols:
+            joined = bool(self._remote_units(relation))
+            offers_nothing = joined and not self._relation_units(relation)
+            keys = _other_protocol_keys(relation) if offers_nothing else ()
+            other = OtherProtocol(relation.id, relation.app.name, keys) if keys else None
+            self._other_protocols[relation.id] = other
+            if other is not None:
+                self._warn_other_protocol(other)
+        return self._other_protocols[relation.id]
+
+    def _warn_other_protocol(self, other: OtherProtocol) -> None:
+        # The keys only, never a value: the data-platform protocol sends a password.
+        if (other.relation_id, other.app_name, other.keys) in self._warned:
+            return  # once per hook is enough
+        self._warned.add((other.relation_id, other.app_name, other.keys))
+        logger.warning(
+            "zookeeper relation %d: %s speaks the %s protocol, not the legacy one (its "
+            "application databag holds %s): it offers nothing this library can read",
+            other.relation_id,
+            other.app_name,
+            other.protocol,
+            ", ".join(other.keys),
+        )
 
     def _warn(self, relation_id: int, unit_name: str, problems: dict[str, str]) -> None:
         if (relation_id, unit_name, tuple(problems)) in self._warned:
@@ -936,10 +1148,11 @@ class ZookeeperRequires(_ZookeeperEndpoint):
             "units": unit_digests,
             "available": available,
         }
+        self._other_protocol(relation)  # a partner that offers nothing: say why, if known
 
         for unit_name in before_units:
             if unit_name not in unit_digests:
-                _enqueue(self._stored.departing, unit_name)
+                self._queue_departure(unit_name)
                 self.on.departing.emit(relation, unit_name)
         if before["available"] and not units:
             self.on.unavailable.emit(relation)
@@ -949,27 +1162,81 @@ class ZookeeperRequires(_ZookeeperEndpoint):
             self.on.connected.emit(relation)
         for unit in units:
             if unit_digests[unit.unit_name] != before_units.get(unit.unit_name):
-                _enqueue(self._stored.joining, unit.unit_name)
+                self._queue_joining(unit.unit_name, new=unit.unit_name not in before_units)
                 self.on.joining.emit(
                     relation, unit.unit_name, unit.host, unit.port, unit.rest_port
                 )
         if units and available != before["available"]:
             self.on.available.emit(relation, units)
 
+    # The legacy queues, kept small whatever the churn, for a charm that never dismisses them
+    # (the holistic example does not): `joining` holds the units still usable, and
+    # `departing` every unit that departed since its dismissal and was usable at a dismissal
+    # (these are bounded by the units of that dismissal), but only the last
+    # `_UNSEEN_KEPT` of those that were usable only between two dismissals (`unseen`).
+
+    def _queue_joining(self, unit_name: str, new: bool) -> None:
+        """A unit became usable (`new`), or changed where it listens."""
+        _enqueue(self._stored.joining, unit_name)
+        if new:
+            _enqueue(self._stored.fresh, unit_name)
+
+    def _queue_departure(self, unit_name: str) -> None:
+        """A unit departed or withdrew its port (on one relation; the record is updated)."""
+        if self._leaving:
+            return  # the queues are emptied (`_end_everything`)
+        unseen = self._stored.unseen
+        _enqueue(self._stored.departing, unit_name)
+        _dequeue(unseen, unit_name)  # this departure is kept, unless no dismissal saw the unit
+        if self._usable_anywhere(unit_name):
+            return  # still usable on another relation: still joined
+        _dequeue(self._stored.joining, unit_name)
+        if unit_name in self._stored.fresh:
+            _dequeue(self._stored.fresh, unit_name)
+            unseen.append(unit_name)
+            while len(unseen) > _UNSEEN_KEPT:
+                _dequeue(self._stored.departing, unseen.pop(0))
+
+    def _end_everything(self) -> None:
+        super()._end_everything()
+        # While this unit leaves, every query answers nothing, the queues too: emptied, they
+        # stay so, since nothing starts again.
+        for queue in ("joining", "departing", "fresh", "unseen"):
+            setattr(self._stored, queue, [])
+
+    def _usable_anywhere(self, unit_name: str) -> bool:
+        """Whether the record holds the unit as usable on some relation."""
+        return any(unit_name in record["units"] for record in self._stored.relations.values())
+
     def _recorded_ids(self) -> set[int]:
         return {int(key) for key in self._stored.relations}
 
     def _drop_record(self, relation_id: int) -> None:
-        self._stored.relations.pop(str(relation_id), None)
+        """Forget a relation, and the queued units that were usable only there."""
+        record = self._stored.relations.pop(str(relation_id), None)
+        for unit_name in () if record is None else record["units"]:
+            if not self._usable_anywhere(unit_name):
+                _dequeue(self._stored.joining, unit_name)
+                _dequeue(self._stored.fresh, unit_name)
 
 
 _NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": {}, "available": None}
+
+_UNSEEN_KEPT = 16
+"""How many departed units the departing queue keeps of those no dismissal saw: a charm that
+lists and dismisses the queues, every few minutes, sees far fewer between two dismissals."""
 
 
 def _enqueue(queue: list[str], unit_name: str) -> None:
     """Add a unit to a legacy joining/departing queue, once."""
     if unit_name not in queue:
         queue.append(unit_name)
+
+
+def _dequeue(queue: list[str], unit_name: str) -> None:
+    """Take a unit out of a queue, if it is there."""
+    if unit_name in queue:
+        queue.remove(unit_name)
 
 
 # --- Provider ------------------------------------------------------------------------------
@@ -1058,6 +1325,8 @@ class ZookeeperProvides(_ZookeeperEndpoint):
                 databag[key] = value
 
     def _on_created(self, event: ops.RelationCreatedEvent) -> None:
+        if self._leaving:
+            return  # a leaving unit writes nothing more
         if self.published() is not None:  # what a legacy build wrote stays until replaced
             self._write(event.relation)
             self._reconcile(event.relation)  # the port is on the relation now
