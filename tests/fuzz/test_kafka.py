@@ -5,15 +5,17 @@ value strategies of its keys (the JSON `zookeepers` list above all), its event p
 queries, and its setters. It adds the properties that the generic ones cannot express:
 
 - the endpoint's answer is the concatenation of each relation's brokers and the union, each
-  server once, of their zookeeper lists; it lists exactly the units, servers and malformed
-  fields that an independent reading of the databags finds (the remote-data machine compares
-  a query's answer with one relation's payload, not with an aggregate over relations);
+  server (host and port) once with the first REST port sent for it, of their zookeeper
+  lists; it lists exactly the units, servers and malformed fields that an independent
+  reading of the databags finds (the remote-data machine compares a query's answer with one
+  relation's payload, not with an aggregate over relations);
 - per-field tolerance: a valid port and `private-address` count whatever `host` and
   `zookeepers` hold;
 - per-entry tolerance: a valid entry of the zookeeper list counts whatever its neighbours
   hold;
 - the provider's `available`, which follows its own databag rather than remote data, agrees
-  with "a client unit is present and this unit's port is on the relation".
+  with "a client unit is present and this unit's port is on the relation", until this unit
+  leaves: then it ends, and nothing the charm sends is written or announced.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from tests.fuzz.hostile import (
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
 from tests.fuzz.wire import decoded, host_name, port_number
+from tests.this_unit_leaving import this_unit_named_departing
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
@@ -374,8 +377,15 @@ def servers_of(value: str | None) -> tuple[list[Server], bool]:
 
 
 def each_once(servers: list[Server]) -> list[Server]:
-    """The servers in order of first appearance, each once."""
-    return list(dict.fromkeys(servers))
+    """The servers in order of first appearance, each host and port once.
+
+    Each with the first REST port given for that host and port, as the docstring says.
+    """
+    rest_ports: dict[tuple[str, int], int | None] = {}
+    for host, port, rest_port in servers:
+        if rest_ports.get((host, port)) is None:
+            rest_ports[host, port] = rest_port
+    return [(host, port, rest_port) for (host, port), rest_port in rest_ports.items()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,7 +440,7 @@ def oldest_relations_share(
     zookeeper servers each once in order of first appearance; the remote-data machine compares
     one answer with the payload of the oldest announced relation, so this is the first
     `len(read(oldest).brokers)` brokers of `read()` and the first `len(read(oldest).zookeepers)`
-    servers. That the rest is the other relations' share is
+    servers (`oldest_servers_share`). That the rest is the other relations' share is
     `test_the_endpoint_answers_with_every_relations_brokers_and_zookeepers`.
     """
     for relation in requires.relations:
@@ -439,9 +449,27 @@ def oldest_relations_share(
             whole = requires.read()
             return (
                 brokers_as_tuples(whole.brokers[: len(own.brokers)]),
-                servers_as_tuples(whole.zookeepers[: len(own.zookeepers)]),
+                oldest_servers_share(own.zookeepers, whole.zookeepers),
             )
     return (), ()
+
+
+def oldest_servers_share(
+    own: tuple[ZookeeperServer, ...], whole: tuple[ZookeeperServer, ...]
+) -> tuple[Server, ...]:
+    """The oldest relation's servers as the endpoint's answer begins with them.
+
+    A server the oldest relation sends without a REST port takes one that a newer relation
+    sends for it: the endpoint's answer may then hold a REST port where the oldest relation's
+    has None. Such a beginning is the oldest relation's servers; any other disagreement is
+    the endpoint's beginning as it is, which the machine then reports.
+    """
+    mine, share = servers_as_tuples(own), servers_as_tuples(whole[: len(own)])
+    agrees = len(share) == len(mine) and all(
+        theirs[:2] == ours[:2] and ours[2] in (None, theirs[2])
+        for theirs, ours in zip(share, mine, strict=True)
+    )
+    return mine if agrees else share
 
 
 def or_no_broker(getter: Callable[[KafkaRequires], str]) -> Callable[[KafkaRequires], Any]:
@@ -649,6 +677,13 @@ A_LIST = '[{"host": "10.0.9.5", "port": "2181", "rest_port": "9998"}]'
         {0: {**A_UNIT, "zookeepers": '[["10.0.9.5", "2181"], ["10.0.9.7", 2181]]'}},
     ]
 )
+@example(  # one server with and without its REST port, as two builds send it in an upgrade
+    relations=[
+        {0: {**A_UNIT, "zookeepers": '[["10.0.9.5", 2181]]'}, 3: {**A_UNIT, "zookeepers": A_LIST}},
+        {1: {**A_UNIT, "zookeepers": '[{"host": "10.0.9.6", "port": 2181, "rest_port": null}]'}},
+        {2: {**A_UNIT, "zookeepers": '[{"host": "10.0.9.6", "port": "2181", "rest_port": "8"}]'}},
+    ]
+)
 def test_the_endpoint_answers_with_every_relations_brokers_and_zookeepers(
     relations: list[dict[int, dict[str, str]]],
 ):
@@ -682,7 +717,7 @@ ACTIONS = st.lists(
         st.tuples(st.just("send_port"), st.tuples(VALID_PORTS)),
         st.tuples(st.just("send_configuration"), st.tuples(VALID_PORTS)),
         st.tuples(st.just("send_zookeepers"), st.tuples(VALID_ZOOKEEPERS)),
-        st.tuples(st.sampled_from(["clear", "join", "depart", "update"]), st.just(())),
+        st.tuples(st.sampled_from(["clear", "join", "depart", "update", "leave"]), st.just(())),
     ),
     max_size=12,
 )
@@ -727,6 +762,16 @@ LEGACY_PORTS = st.sampled_from([None, None, "9092", '"9092"', "0", "not a port"]
         ("clear", ()),  # unavailable
     ],
 )
+@example(
+    legacy_port=None,
+    actions=[
+        ("join", ()),  # connected only: no port yet
+        ("leave", ()),  # this unit is going
+        ("send_configuration", (9092,)),  # written nowhere, and no available
+        ("clear", ()),
+        ("join", ()),  # a leaving unit hears of no new unit
+    ],
+)
 def test_the_providers_available_follows_a_client_and_its_own_port(
     legacy_port: str | None, actions: list[tuple[str, Any]]
 ):
@@ -740,7 +785,7 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
     ServerCharm.events = []
     state = run_hook(ctx, ctx.on.relation_created(relation), state, steps[0])
     port = legacy_port
-    was_available, next_unit = False, 0
+    was_available, next_unit, leaving = False, 0, False
     for action, args in actions:
         relation = relation_in(state, relation.id)
         units = dict(relation.remote_units_data)
@@ -752,11 +797,22 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
                 _call_setter(manager.charm.library, action, args)
                 state = manager.run()
             release_finished_hooks()
-            if action == "clear":
+            if leaving:
+                pass  # a leaving unit writes nothing more
+            elif action == "clear":
                 port = None
             elif action != "send_zookeepers":
                 port = str(args[0])
-        elif action == "join":
+        elif action == "leave" and units and not leaving:
+            # Juju names this unit as the departing one in each relation-departed it runs.
+            leaving = True
+            for unit in sorted(units):
+                departed = ctx.on.relation_departed(
+                    relation_in(state, relation.id), remote_unit=unit
+                )
+                with this_unit_named_departing():
+                    state = run_hook(ctx, departed, state, where)
+        elif action == "join" and not leaving:
             relation = dataclasses.replace(
                 relation, remote_units_data={**units, next_unit: {"private-address": "10.1.0.9"}}
             )
@@ -765,7 +821,7 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
                 relation = relation_in(state, relation.id)
                 state = run_hook(ctx, event(relation, remote_unit=next_unit), state, where)
             next_unit += 1
-        elif action == "depart" and units:
+        elif action == "depart" and units and not leaving:
             leaving = min(units)
             del units[leaving]
             relation = dataclasses.replace(relation, remote_units_data=units)
@@ -780,7 +836,7 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
             raise EventQueryDisagreementError(
                 f"this unit's databag holds the port {short(on_wire)}, not {short(port)}; {where}"
             )
-        now = bool(current.remote_units_data) and port_of(port) is not None
+        now = bool(current.remote_units_data) and port_of(port) is not None and not leaving
         expected = (
             [("available", relation.id)]
             if now and not was_available

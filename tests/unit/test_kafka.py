@@ -52,6 +52,7 @@ from charms.zookeeper.v0.zookeeper import (
     ZookeeperUnit,
     zookeeper_relation_for_testing,
 )
+from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -377,8 +378,13 @@ def local_data(state: testing.State, relation: testing.Relation) -> dict[str, st
     return dict(state.get_relation(relation.id).local_unit_data)
 
 
-def stored_content(state: testing.State, owner: str) -> dict[str, Any]:
-    (stored,) = [entry for entry in state.stored_states if owner in (entry.owner_path or "")]
+def stored_content(state: testing.State, owner: str, name: str = "_stored") -> dict[str, Any]:
+    """The content of the stored state `name` of the library object `owner`."""
+    (stored,) = [
+        entry
+        for entry in state.stored_states
+        if owner in (entry.owner_path or "") and entry.name == name
+    ]
     return dict(stored.content)
 
 
@@ -1035,6 +1041,64 @@ def test_the_warning_comes_again_after_the_list_was_sent_and_then_removed(
     assert logged == [[WARNING], [], [WARNING], [], [], [], [WARNING]]
 
 
+@pytest.mark.parametrize(
+    ("legacy_list", "warned"),
+    [
+        pytest.param(LIST_5, False, id="the-reactive-charms-list"),
+        pytest.param(None, True, id="no-list"),
+        pytest.param("[]", True, id="an-empty-list"),
+        pytest.param("not json", True, id="a-malformed-list"),
+    ],
+)
+def test_after_a_refresh_a_port_alone_is_warned_about_only_when_no_list_is_on_the_wire(
+    legacy_list: str | None, warned: bool, caplog: pytest.LogCaptureFixture
+):
+    # What a refresh from the reactive charm leaves: its port, and maybe its list, in this
+    # unit's databag; the ops charm then sends only the port.
+    local = {**JUJU_DEFAULTS, "port": "9092"}
+    if legacy_list is not None:
+        local["zookeepers"] = legacy_list
+    relation = client_relation(local=local)
+    ctx = kafka_context()
+    state = ctx.run(ctx.on.upgrade_charm(), testing.State(relations=[relation]))
+    assert warnings_logged(ctx, caplog) == []
+
+    with ctx(ctx.on.config_changed(), state) as mgr:
+        mgr.charm.kafka.send_connection(9092)
+        state = mgr.run()
+
+    assert warnings_logged(ctx, caplog) == ([WARNING] if warned else [])
+    assert local_data(state, relation).get("zookeepers") == legacy_list  # the list stays
+
+
+def test_a_port_alone_is_warned_about_once_a_relation_holds_no_list(
+    caplog: pytest.LogCaptureFixture,
+):
+    legacy = client_relation(local={**JUJU_DEFAULTS, "port": "9092", "zookeepers": LIST_5})
+    ctx = kafka_context()
+    with ctx(ctx.on.upgrade_charm(), testing.State(relations=[legacy])) as mgr:
+        mgr.charm.kafka.send_connection(9092)
+        state = mgr.run()
+    assert warnings_logged(ctx, caplog) == []
+
+    # A relation created later gets the port only: its legacy clients wait.
+    added = client_relation()
+    state = ctx.run(
+        ctx.on.relation_created(added), dataclasses.replace(state, relations=[legacy, added])
+    )
+    assert local_data(state, added).get("zookeepers") is None
+    assert warnings_logged(ctx, caplog) == [WARNING]
+
+    # The charm's own list replaces the legacy one everywhere: fine; an empty one is no list.
+    logged: list[list[str]] = []
+    for call in (send_zookeepers([ZK6]), send_zookeepers([])):
+        with ctx(ctx.on.update_status(), state) as mgr:
+            call(mgr.charm.kafka)
+            state = mgr.run()
+        logged.append(warnings_logged(ctx, caplog))
+    assert logged == [[], [WARNING]]
+
+
 # --- 4. Wire to requirer: legacy bytes in, plain values out ----------------------------------
 
 
@@ -1246,6 +1310,54 @@ def test_zookeepers_are_de_duplicated_across_relations():
 
     assert servers(answers[0]) == (ZK6, ZK7, ZK5)
     assert [servers(each) for each in answers[1]] == [(ZK6, ZK7), (ZK5, ZK6)]
+
+
+LIST_5_WITHOUT_REST_PORT = '[{"host": "10.0.9.5", "port": "2181", "rest_port": null}]'
+LIST_5_OTHER_REST_PORT = '[{"host": "10.0.9.5", "port": "2181", "rest_port": "9999"}]'
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rest_port"),
+    [
+        pytest.param(LIST_5_WITHOUT_REST_PORT, LIST_5, 9998, id="none-then-9998"),
+        pytest.param(LIST_5, LIST_5_WITHOUT_REST_PORT, 9998, id="9998-then-none"),
+        pytest.param(LIST_5, LIST_5_OTHER_REST_PORT, 9998, id="9998-then-9999"),
+        pytest.param(LIST_5_OTHER_REST_PORT, LIST_5, 9999, id="9999-then-9998"),
+        pytest.param('[["10.0.9.5", 2181]]', LIST_5_WITHOUT_REST_PORT, None, id="none-at-all"),
+    ],
+)
+def test_a_server_sent_with_two_rest_ports_is_listed_once_with_the_first_one_sent(
+    first: str, second: str, rest_port: int | None
+):
+    # Two kafka builds, during an upgrade, send one zookeeper server with and without its
+    # REST port. Unit 10 comes after unit 2: unit-number order, not the names' order.
+    relation = kafka_relation(
+        {10: kafka_unit(10, zookeepers=second), 2: kafka_unit(2, zookeepers=first)}
+    )
+    session = Session(client_context(), testing.State(relations=[relation]))
+    server: Server = ("10.0.9.5", 2181, rest_port)
+
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id, kb(2), kb(10), zookeepers=[server]),
+    ]
+    answers = ask(session.state, lambda k: (k.zookeepers(), k.read()))
+    rest = None if rest_port is None else str(rest_port)
+    assert answers[0] == [{"host": "10.0.9.5", "port": "2181", "rest_port": rest}]
+    assert servers(answers[1].zookeepers) == (server,)
+
+
+def test_a_rest_port_missing_on_an_older_relation_is_taken_from_a_newer_one():
+    older = kafka_relation({0: kafka_unit(0, zookeepers=LIST_5_WITHOUT_REST_PORT)}, relation_id=4)
+    newer = kafka_relation({0: kafka_unit(1, zookeepers=LIST_5)}, relation_id=5)
+
+    answers = ask(
+        testing.State(relations=[newer, older]),
+        lambda k: (k.zookeepers(), [servers(k.read(r).zookeepers) for r in k.relations]),
+    )
+
+    assert answers[0] == [{"host": "10.0.9.5", "port": "2181", "rest_port": "9998"}]
+    assert answers[1] == [(("10.0.9.5", 2181, None),), (ZK5,)]
 
 
 def test_zookeeper_entries_in_older_and_looser_forms_are_read():
@@ -2209,6 +2321,209 @@ def test_one_departing_client_does_not_affect_another_relation():
         client_unavailable(second.id),
         client_disconnected(second.id),
     ]
+
+
+# --- 8b. The leaving unit ----------------------------------------------------------------------
+# Juju names this unit as the departing one when it is going; ops.testing cannot, so the
+# session amends the hook's environment (`tests.this_unit_leaving`).
+
+
+def test_the_leaving_requirer_ends_every_state_in_its_first_departure_and_starts_nothing_after():
+    first = kafka_relation({0: kafka_unit(0), 1: kafka_unit(1)}, relation_id=33)
+    second = kafka_relation({0: kafka_unit(5, zookeepers=LIST_6)}, relation_id=73)
+    session = Session(client_context(), testing.State(relations=[first, second]))
+    session.changed(33)
+    session.changed(73)
+
+    assert session.this_unit_departs(33, 0) == [
+        unavailable(33),
+        disconnected(33),
+        unavailable(73),
+        disconnected(73),
+    ]
+    assert ask(session.state, view) == (False, False, NOTHING, None, [], [], [], [])
+    # Nothing starts again: not on new data, not on a refresh, not in the other departures.
+    assert session.changed(73, {0: kafka_unit(5), 1: kafka_unit(6)}) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(33, 1) == []
+    assert session.broken(33) == []
+    assert session.broken(73) == []
+
+
+def test_the_leaving_units_deferred_events_already_see_nothing_in_its_first_departure():
+    relation = kafka_relation({0: kafka_unit(0)})
+    ctx = client_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    event = ctx.on.relation_departed(relation, remote_unit=0)
+    with this_unit_named_departing(), ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first, and already saw the endpoint as this unit leaves it.
+    nothing: View = (False, False, NOTHING, None, [], [], [], [])
+    assert charm.views == [nothing, nothing]
+    assert charm.seen[-2:] == [unavailable(relation.id), disconnected(relation.id)]
+
+
+class SendingKafkaCharm(KafkaCharm):
+    """Sends its zookeeper list and port in every hook of its relations, and on upgrade."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        events = self.on["client"]
+        for event in (
+            events.relation_joined,
+            events.relation_changed,
+            events.relation_departed,
+            events.relation_broken,
+            self.on.upgrade_charm,
+        ):
+            framework.observe(event, self._send)
+
+    def _send(self, _: ops.EventBase) -> None:
+        self.kafka.send_zookeepers([ZK5])
+        self.kafka.send_connection(9092)
+
+
+def test_the_leaving_provider_ends_its_clients_and_starts_nothing_when_the_charm_sends():
+    first, second = client_relation((0, 1)), client_relation((0,))
+    ctx = testing.Context(SendingKafkaCharm, meta=KAFKA_META, config=DEFER_CONFIG)
+    session = Session(ctx, testing.State(relations=[first, second]))
+    assert set(session.joined(first.id, 0)) == {
+        client_connected(first.id),
+        client_available(first.id),
+        client_connected(second.id),
+        client_available(second.id),
+    }
+
+    assert session.this_unit_departs(first.id, 0) == [
+        client_unavailable(first.id),
+        client_disconnected(first.id),
+        client_unavailable(second.id),
+        client_disconnected(second.id),
+    ]
+    assert session.joined(first.id, 1) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(first.id, 1) == []
+    assert session.broken(first.id) == []
+    assert session.broken(second.id) == []
+
+
+def test_the_leaving_provider_announces_no_available_and_writes_nothing_when_the_charm_sends():
+    # The client joined before the charm sent anything; the charm sends as the unit leaves.
+    relation = client_relation((0, 1))
+    ctx = testing.Context(SendingKafkaCharm, meta=KAFKA_META, config=DEFER_CONFIG)
+    session = Session(ctx, testing.State(relations=[relation]))
+    assert session.run(ctx.on.relation_created(relation)) == [client_connected(relation.id)]
+
+    assert session.this_unit_departs(relation.id, 0) == [client_disconnected(relation.id)]
+    assert local_data(session.state, relation) == JUJU_DEFAULTS
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        assert not mgr.charm.kafka.is_available()
+        assert not mgr.charm.kafka.is_connected()
+        mgr.run()
+
+
+def test_the_leaving_flag_is_kept_in_the_libraries_own_stored_state():
+    relation = kafka_relation({0: kafka_unit(0)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    assert stored_content(session.state, "KafkaRequires", "_lifecycle") == {"leaving": False}
+
+    session.this_unit_departs(relation.id, 0)
+
+    assert stored_content(session.state, "KafkaRequires", "_lifecycle") == {"leaving": True}
+
+
+def test_a_departure_of_another_unit_named_like_this_one_is_not_this_unit_leaving():
+    # Juju names units `<application>/<number>`: the remote kafka/0 is not this flume/0.
+    relation = kafka_relation({0: kafka_unit(0), 1: kafka_unit(1)})
+    session = Session(client_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+
+    assert session.departed(relation.id, 0) == [available(relation.id, kb(1))]
+    assert session.changed(relation.id, {1: kafka_unit(1, port="9093")}) == [
+        available(relation.id, kb(1, 9093))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "relation_id", "leaving"),
+    [
+        pytest.param("flume/0", "kafka:4", True, id="this-unit-departing"),
+        pytest.param("kafka/0", "kafka:4", False, id="a-remote-unit-departing"),
+        pytest.param("flume/0", "other:4", False, id="another-endpoint"),
+        pytest.param("", "kafka:4", False, id="no-departing-unit"),
+    ],
+)
+def test_this_unit_leaving_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, unit: str, relation_id: str, leaving: bool
+):
+    set_hook_environment(monkeypatch, unit, relation_id)
+
+    assert kafka_library._leaving_in_this_hook("kafka", "flume/0") == leaving  # pyright: ignore[reportPrivateUsage]
+
+
+# --- 8c. Relation-broken after a deferral ------------------------------------------------------
+
+
+def test_during_relation_broken_a_deferred_events_handler_already_sees_the_relation_gone():
+    relation = kafka_relation({0: kafka_unit(0)})
+    ctx = client_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    with ctx(ctx.on.relation_broken(relation), state) as mgr:
+        broken = mgr.charm.model.get_relation("kafka", relation.id)
+        assert broken is not None
+        in_broken = mgr.charm.kafka.read(broken)
+        mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    assert plain(in_broken) == NOTHING
+    nothing: View = (False, False, NOTHING, None, [], [], [], [])
+    assert charm.views == [nothing, nothing]
+    assert charm.seen[-2:] == [unavailable(relation.id), disconnected(relation.id)]
+
+
+class SendingWhenConnectedKafkaCharm(KafkaCharm):
+    """Sends its port in its own `connected` handler, which defers while `defer` is set."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        framework.observe(self.kafka.on.connected, self._on_connected)
+
+    def _on_connected(self, event: ops.EventBase) -> None:
+        if self.config.get("defer"):
+            event.defer()
+            return
+        self.kafka.send_zookeepers([ZK5])
+        self.kafka.send_connection(9092)
+
+
+def test_a_deferred_handler_sending_in_relation_broken_starts_nothing_on_the_broken_relation():
+    relation = client_relation()
+    ctx = testing.Context(SendingWhenConnectedKafkaCharm, meta=KAFKA_META, config=DEFER_CONFIG)
+    session = Session(ctx, testing.State(config={"defer": "x"}, relations=[relation]))
+    assert session.joined(relation.id, 0) == [client_connected(relation.id)]
+    assert len(session.state.deferred) == 1
+    session.state = dataclasses.replace(session.state, config={"defer": ""})
+
+    # The deferred `connected` runs first, and its handler sends: not to the broken relation.
+    assert session.broken(relation.id) == [client_disconnected(relation.id)]
+    assert session.state.deferred == []
+    assert stored_content(session.state, "KafkaProvides")["sent"]["port"] == "9092"
+    assert local_data(session.state, relation) == JUJU_DEFAULTS
 
 
 # --- 9. Refresh from the reactive charm ---------------------------------------------------------

@@ -110,8 +110,11 @@ class KafkaCharm(ops.CharmBase):
 What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
 relations that join later. A key the charm has not set keeps what is on the wire: after a
 refresh from the reactive charm, that charm's port stays until the `ops` charm sends one.
-`clear_connection()` withdraws all of it from every relation. A port sent without a
-zookeeper list is logged once, at WARNING, as unusable by legacy clients.
+`clear_connection()` withdraws all of it from every relation. Legacy clients cannot use a
+port without a zookeeper list, so a port sent without one is logged once, at WARNING. A list
+that the reactive charm left on a relation counts until the charm sends its own: after a
+refresh, sending only the port is not warned about while every relation still holds that
+list.
 
 ## Events
 
@@ -149,6 +152,13 @@ the starts: `unavailable`, `disconnected`, `connected`, `available`.
 **Deferral.** A deferred event carries the payload it was emitted with; compare it with
 `read(event.relation)`, or use the holistic style above.
 
+**The leaving unit.** From the first hook in which Juju names this unit as the departing
+one (in relation-departed of a relation of the endpoint: the unit is being removed), every
+state of the endpoint ends, in the order above, once, and nothing starts again: not on new
+data, not in upgrade-charm, not when the charm sends. The view holds no relation, every
+query answers "nothing", and a provider writes nothing more. A charm acting on `available`
+never acts while its unit is leaving.
+
 **Refresh from the reactive charm.** The library reconciles in the `upgrade-charm` hook
 (and in any hook of a relation it has no record of): the "became true" events fire there for
 what already holds, so that the ends fire later.
@@ -156,7 +166,9 @@ what already holds, so that the ends fire later.
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
 which ops runs first, see the same view. During relation-broken the broken relation is
-gone. Each remote databag is read and validated at most once per hook.
+gone, from the start of the hook too: `read(relation)` of it offers nothing, and what the
+charm sends is not written there. Each remote databag is read and validated at most once per
+hook.
 
 ## Queries
 
@@ -164,12 +176,15 @@ gone. Each remote databag is read and validated at most once per hook.
   (`KafkaBroker`: `unit_name`, `host`, `port: int`) over the relations oldest first, each in
   unit-number order; `zookeepers` (`ZookeeperServer`: `host`, `port: int`,
   `rest_port: int | None`) are the lists the usable brokers sent, in that order, each
-  server once.
+  server once. A server is its host and port; its `rest_port` is the first one sent for it,
+  in that order, so that a unit sending none (a build of another version, during an
+  upgrade) does not hide the REST port another unit sends.
 - `is_connected()`, `is_available()`.
 - The legacy getters, in the legacy value types (strings): `get_kafka_ip()` and
   `get_kafka_port()` answer for the first usable unit and raise `NoKafkaBrokerError` when
   there is none; `kafkas()` returns `[{"host", "port"}, ...]`; `zookeepers()` returns
-  `[{"host", "port", "rest_port"}, ...]` (`rest_port` None when not sent), each server once.
+  `[{"host", "port", "rest_port"}, ...]` (`rest_port` None when no unit sent one), each
+  server once, as `read().zookeepers`.
 - `malformed_units()` lists the remote units that sent malformed fields.
 - `KafkaProvides.published()` returns what this unit sends, as a `KafkaConnection`.
 - `KafkaProvides.is_available()` says whether a client has joined a relation on which this
@@ -237,6 +252,13 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
   The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
   New: `KafkaProvides.is_available()`, the query of the provider's `available` state.
+- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
+  departing one, every state of both roles ends, once, and none starts again (the provider
+  announced `available` there when the charm sent its port). During relation-broken the
+  broken relation is gone from the start of the hook, for `read(relation)` too. A zookeeper
+  server two units send with and without a REST port is listed once, with it. The warning
+  about a port without a zookeeper list no longer comes while the reactive charm's list is
+  on every relation.
 """
 
 from __future__ import annotations
@@ -266,7 +288,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2"]
 
@@ -602,7 +624,10 @@ class KafkaAvailable(_KafkaRelationEvent):
 
     @property
     def zookeepers(self) -> tuple[ZookeeperServer, ...]:
-        """The zookeeper servers the usable units sent, each once; maybe none."""
+        """The zookeeper servers the usable units sent, each once; maybe none.
+
+        Each host and port once, with the first REST port sent for it in unit-number order.
+        """
         return self._payload.zookeepers
 
     def snapshot(self) -> dict[str, Any]:
@@ -716,13 +741,20 @@ def _usable(unit: ops.Unit, data: KafkaProviderData) -> KafkaBroker | None:
 
 
 def _each_once(servers: Iterable[ZookeeperServer]) -> tuple[ZookeeperServer, ...]:
-    """The servers in order of first appearance, each once (every kafka unit sends them all)."""
-    seen: dict[tuple[str, int, int | None], ZookeeperServer] = {}
+    """The servers in order of first appearance, each once (every kafka unit sends them all).
+
+    A server is its host and port. Its REST port is the first one given, in the order of the
+    servers: kafka units of two builds (during an upgrade, say) may send one server with and
+    without it, and a known REST port is what a client can use.
+    """
+    rest_ports: dict[tuple[str, int], int | None] = {}
     for server in servers:
-        seen.setdefault((server.host, server.port, server.rest_port), server)
+        address = (server.host, server.port)
+        if rest_ports.get(address) is None:
+            rest_ports[address] = server.rest_port
     return tuple(
-        ZookeeperServer.model_construct(host=s.host, port=s.port, rest_port=s.rest_port)
-        for s in seen.values()
+        ZookeeperServer.model_construct(host=host, port=port, rest_port=rest_port)
+        for (host, port), rest_port in rest_ports.items()
     )
 
 
@@ -768,21 +800,50 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
+    """Whether Juju names this unit as the one departing a relation of the endpoint.
+
+    Juju does so only when the unit itself is going (scaled down or removed), in each of its
+    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    """
+    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+
+
+def _broken_in_this_hook(relation_name: str) -> int | None:
+    """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
+    if endpoint != relation_name or not relation_id.isdigit():
+        return None
+    return int(relation_id) if hook.endswith("-relation-broken") else None
+
+
 class _KafkaEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
     Each role reconciles its record of what it announced on every hook of the endpoint and
     on upgrade-charm. The view leaves out what the current hook says is leaving: the
-    departing unit during relation-departed, the relation during relation-broken.
+    departing unit during relation-departed, the relation during relation-broken, and every
+    relation once this unit is leaving. Every query and every event of the hook agree on it
+    from the start of the hook: the constructor reads it from Juju's environment, before ops
+    runs the handlers of deferred events.
     """
+
+    _lifecycle = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
+        self._lifecycle.set_default(leaving=False)
+        if _leaving_in_this_hook(relation_name, self.model.unit.name):
+            self._lifecycle.leaving = True
+        # Whether this unit is going: kept, since only relation-departed hooks say so.
+        self._leaving: bool = self._lifecycle.leaving
         # Known before any event: ops runs the deferred events' handlers first.
         self._departing = _departing_in_this_hook()
-        self._broken: int | None = None
+        self._broken = _broken_in_this_hook(relation_name)
         self._unit_lists: dict[int, list[ops.Unit]] = {}
         events = charm.on[relation_name]
         for event in (
@@ -797,7 +858,12 @@ class _KafkaEndpoint(ops.Object, metaclass=abc.ABCMeta):
 
     @property
     def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first; not one that is being broken."""
+        """The relations of the endpoint, oldest first; not one that is being broken.
+
+        None once this unit is leaving (Juju named it as the departing unit).
+        """
+        if self._leaving:
+            return []
         return sorted(
             (
                 relation
@@ -817,6 +883,8 @@ class _KafkaEndpoint(ops.Object, metaclass=abc.ABCMeta):
         A unit without a databag is left out: during relation-departed, ops 2.17 to 2.23 list
         the departing unit in `relation.units` but not in `relation.data`.
         """
+        if self._leaving or relation.id == self._broken:
+            return []
         units = self._unit_lists.get(relation.id)
         if units is None:
             units = self._unit_lists[relation.id] = sorted(
@@ -827,30 +895,57 @@ class _KafkaEndpoint(ops.Object, metaclass=abc.ABCMeta):
                 ),
                 key=_unit_number,
             )
-        return [] if relation.id == self._broken else units
+        return units
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
         departing: ops.Unit | None = getattr(event, "departing_unit", None)
         if departing is None:
             self._start_view()
         else:
+            if departing.name == self.model.unit.name:
+                self._start_leaving()
             self._start_view(departing=(event.relation.id, departing.name))
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
         self._start_view(broken=event.relation.id)
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
         self._drop_record(event.relation.id)
 
     def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
         # A charm refreshed from its reactive version has no record yet: every state that
         # holds is announced now, so that its end is announced later.
         self._start_view()
-        current = {relation.id for relation in self.relations}
+        current = {relation.id for relation in self.model.relations[self._relation_name]}
         for relation_id in self._recorded_ids() - current:
             self._drop_record(relation_id)
+        if self._leaving:
+            self._end_everything()
         for relation in self.relations:
             self._reconcile(relation)
+
+    def _start_leaving(self) -> None:
+        """This unit is going: from now on the view holds no relation, and no state starts."""
+        self._lifecycle.leaving = self._leaving = True
+
+    def _end_everything(self) -> None:
+        """Announce the end of every state still announced, relation by relation, oldest first.
+
+        The view is empty, so reconciling a relation only ends what its record holds; the
+        record is then empty, and the ends are not announced twice.
+        """
+        for relation_id in sorted(self._recorded_ids()):
+            relation = self.model.get_relation(self._relation_name, relation_id)
+            if relation is None:  # pragma: no cover - ops never returns None when given an id
+                self._drop_record(relation_id)
+            else:
+                self._reconcile(relation)
 
     def _start_view(
         self, departing: tuple[int, str] | None = None, broken: int | None = None
@@ -937,7 +1032,13 @@ class KafkaRequires(_KafkaEndpoint):
         return [{"host": b.host, "port": str(b.port)} for b in self.read().brokers]
 
     def zookeepers(self) -> list[dict[str, str | None]]:
-        """The zookeeper servers, each once, as `{"host", "port", "rest_port"}` strings."""
+        """The zookeeper servers, each once, as `{"host", "port", "rest_port"}` strings.
+
+        A server is its host and port, listed once however many units send it. Its
+        `rest_port` is the first one sent for it, relations oldest first and units in
+        unit-number order: a unit that sends none (another build, during an upgrade) does not
+        hide the one another unit sends. None when no unit sends one.
+        """
         return [
             {
                 "host": server.host,
@@ -1190,8 +1291,9 @@ class KafkaProvides(_KafkaEndpoint):
 
     def _on_pre_commit(self, _: ops.PreCommitEvent) -> None:
         """Warn, once, when the port is sent without the zookeeper list legacy clients need."""
-        sent = self._stored.sent
-        if not sent.get("port") or (sent.get("zookeepers") or "[]") != "[]":
+        if self._leaving:
+            return  # what a unit that is going sends reaches no client
+        if not self._port_without_zookeepers():
             if self._stored.warned:
                 self._stored.warned = False  # say it again if it happens again
         elif not self._stored.warned:
@@ -1201,6 +1303,28 @@ class KafkaProvides(_KafkaEndpoint):
                 "both before they use this unit (call send_zookeepers)"
             )
 
+    def _port_without_zookeepers(self) -> bool:
+        """Whether the charm sent a port that some relation holds without a zookeeper list.
+
+        A list the charm has not replaced stays on the wire, and counts: after a refresh from
+        the reactive charm, that charm's list is in this unit's databag of each relation it
+        knew. Before any relation exists, only what the charm sent counts.
+        """
+        sent = self._stored.sent
+        if not sent.get("port"):
+            return False
+        if "zookeepers" in sent:
+            return sent["zookeepers"] in ("", "[]")
+        relations = self.relations
+        return not relations or not all(self._zookeepers_are_on(r) for r in relations)
+
+    def _zookeepers_are_on(self, relation: ops.Relation) -> bool:
+        """Whether this unit's databag on the relation holds a non-empty zookeeper list."""
+        try:
+            return bool(_decode_zookeepers(relation.data[self.model.unit].get("zookeepers", "")))
+        except ValueError:
+            return False
+
     def _write(self, relation: ops.Relation) -> None:
         """Write what the charm set, or withdraw it; touch no key whose value is right."""
         databag = relation.data[self.model.unit]
@@ -1209,7 +1333,7 @@ class KafkaProvides(_KafkaEndpoint):
                 databag[key] = value
 
     def _on_created(self, event: ops.RelationCreatedEvent) -> None:
-        if self._stored.sent:
+        if self._stored.sent and not self._leaving:  # a leaving unit writes nothing more
             self._write(event.relation)
             self._reconcile(event.relation)  # the port is on the relation now
 
