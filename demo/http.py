@@ -7,9 +7,13 @@ and publishes the port in its config, with the unit's address and the virtual IP
 share. `proxy` uses its `reverseproxy` endpoint (`HttpRequires`) and renders, from
 `services()`, the haproxy backends it would serve, into a file the story prints.
 
-A last chapter relates a website that still runs the legacy reactive charm, then refreshes it
-to the demo charm: the reverse proxy reads the legacy bytes as it reads its own, and sees no
+A chapter relates a website that still runs the legacy reactive charm, then refreshes it to
+the demo charm: the reverse proxy reads the legacy bytes as it reads its own, and sees no
 change when the library rewrites them.
+
+A last chapter relates a legacy website that sends only `services` (haproxy stanzas), as
+Landscape's charm does: it has no port, so it is no website that `services()` lists, but the
+proxy hears of it when it relates, when its services change and when it goes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import ops
+import yaml
 
 from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
 from demo import story
@@ -45,6 +50,10 @@ PROXY_STARTS = ["HttpConnected", "HttpAvailable", "HttpNewWebsite"]
 WEBSITE_STARTS = ["HttpProxyConnected", "HttpProxyAvailable"]
 WEBSITE_ENDS = ["HttpProxyUnavailable", "HttpProxyDisconnected"]
 PROXY_ENDS = ["HttpWebsiteRemoved", "HttpUnavailable", "HttpDisconnected"]
+# A website that sends only `services` is announced without `HttpAvailable`.
+SERVICES_ONLY_STARTS = ["HttpConnected", "HttpNewWebsite"]
+SERVICES_ONLY_ENDS = ["HttpWebsiteRemoved", "HttpDisconnected"]
+MOVED_PORT = 8081
 
 
 class ReactiveWebsiteStandIn(ops.CharmBase):
@@ -72,6 +81,28 @@ class ReactiveWebsiteStandIn(ops.CharmBase):
                 "port": json.dumps(WEBSITE_PORT),
             }
         )
+
+
+class ServicesOnlyWebsiteStandIn(ops.CharmBase):
+    """A legacy website that sends only `services`, as Landscape's charm does.
+
+    Such a charm hands haproxy its own stanzas, servers included, and no `hostname` or
+    `port`: haproxy takes a unit's `services` as they are. The stand-in writes, on every
+    relation of its `website` endpoint, one stanza whose server is the unit at its ingress
+    address on `website-port`; when a relation joins, and again when its config changes. It
+    is deployed with the demo charm's metadata, for the endpoint and the option.
+    """
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        framework.observe(self.on["website"].relation_joined, self._publish)
+        framework.observe(self.on.config_changed, self._publish)
+
+    def _publish(self, _: ops.EventBase) -> None:
+        port = int(self.config.get("website-port", WEBSITE_PORT))
+        for relation in self.model.relations["website"]:
+            databag = relation.data[self.unit]
+            databag["services"] = legacy_services(self.unit.name, databag["ingress-address"], port)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +139,9 @@ class HttpStory(Story):
         self._remove_relation(stage, cast)
         legacy = self._relate_reactive_website(stage, cast)
         self._refresh_reactive_website(stage, cast, legacy)
+        landscape = self._relate_services_only_website(stage, cast, legacy)
+        self._change_services(stage, cast, legacy, landscape)
+        self._remove_services_only_website(stage, cast, legacy, landscape)
         return self._finish(stage, cast, legacy)
 
     def _deploy(self, stage: Stage) -> tuple[Application, Application]:
@@ -256,6 +290,65 @@ class HttpStory(Story):
         self._expect_backends(stage, cast, {"legacy": [unit.address]})
         stage.transcript.note("proxy/0 reads the same website: no event, the same backend")
 
+    def _relate_services_only_website(
+        self, stage: Stage, cast: Cast, legacy: Application
+    ) -> tuple[Application, Integration]:
+        stage.step("relate proxy:reverseproxy to a legacy website that sends only services")
+        stage.transcript.note(
+            "app landscape runs a legacy charm that hands haproxy its own stanzas, as "
+            "Landscape's does, played by a stand-in: services, and no hostname or port"
+        )
+        deployment = stage.deployment
+        deployment.deploy(
+            "landscape",
+            ServicesOnlyWebsiteStandIn,
+            config={"website-port": WEBSITE_PORT},
+            charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm),
+        )
+        landscape = deployment.apps["landscape"]
+        runs = deployment.integrate(
+            Endpoint(landscape, "website"), Endpoint(cast.proxy, "reverseproxy"), "http"
+        )
+        relation = deployment.integrations[-1]
+        unit = _first(landscape)
+        expect_services_only_wire(unit, relation, WEBSITE_PORT)
+        # No port, so no `HttpAvailable`: `HttpNewWebsite` announces its services alone.
+        expect_fired(runs, _first(cast.proxy), SERVICES_ONLY_STARTS)
+        self._expect_backends(stage, cast, {"legacy": [_first(legacy).address]})
+        stage.transcript.note(
+            "proxy/0 hears of landscape/0, whose services extras() reads; services() lists "
+            "websites with a port, so its backends stay as they were"
+        )
+        return landscape, relation
+
+    def _change_services(
+        self,
+        stage: Stage,
+        cast: Cast,
+        legacy: Application,
+        landscape: tuple[Application, Integration],
+    ) -> None:
+        stage.step(f"landscape's server moves to port {MOVED_PORT}: its services change")
+        stage.transcript.note(f"juju config landscape website-port={MOVED_PORT}")
+        app, relation = landscape
+        runs = stage.deployment.config(app, {"website-port": MOVED_PORT})
+        expect_services_only_wire(_first(app), relation, MOVED_PORT)
+        expect_fired(runs, _first(cast.proxy), ["HttpNewWebsite"])
+        self._expect_backends(stage, cast, {"legacy": [_first(legacy).address]})
+
+    def _remove_services_only_website(
+        self,
+        stage: Stage,
+        cast: Cast,
+        legacy: Application,
+        landscape: tuple[Application, Integration],
+    ) -> None:
+        stage.step("remove the relation landscape:website to proxy:reverseproxy")
+        _, relation = landscape
+        runs = stage.deployment.remove_integration(relation)
+        expect_fired(runs, _first(cast.proxy), SERVICES_ONLY_ENDS)
+        self._expect_backends(stage, cast, {"legacy": [_first(legacy).address]})
+
     def _expect_backends(
         self,
         stage: Stage,
@@ -282,7 +375,8 @@ class HttpStory(Story):
         return (
             f"http: OK - {len(stage.runs)} hooks run; proxy/0 saw {proxy_events}, and its "
             f"{BACKENDS_FILE} held the expected backends after every step; legacy/0 saw "
-            f"{refreshed} when refreshed, and its new bytes fired nothing on proxy/0"
+            f"{refreshed} when refreshed, and its new bytes fired nothing on proxy/0; "
+            "landscape/0, which sends only services, was heard of as it came, changed and went"
         )
 
 
@@ -309,6 +403,33 @@ def expect_website_wire(cast: Cast, vip: str) -> None:
                 "extended_data": legacy_extended_data(vip),
             },
         )
+
+
+def expect_services_only_wire(unit: Unit, integration: Integration, port: int) -> None:
+    """Check the unit sends its stanzas in `services`, and none of a website's own keys."""
+    databag = unit.databag(integration)
+    expected = legacy_services(unit.name, unit.address, port)
+    sent = databag.get("services")
+    expect(sent == expected, f"{unit.name} should send services {expected!r}, sends {sent!r}")
+    # Juju's own private-address is the unit's address: nothing overwrote it.
+    bag = {key: databag[key] for key in WEBSITE_KEYS if key in databag}
+    expect(bag == {"private-address": unit.address}, f"{unit.name} should send no website keys")
+
+
+def legacy_services(unit_name: str, address: str, port: int) -> str:
+    """The `services` YAML of a Landscape-style website, as legacy charms wrote it.
+
+    One stanza, naming the unit as its server, written with `yaml.safe_dump` in block style.
+    """
+    server = [f"{unit_name.replace('/', '-')}-{port}", address, port, "check"]
+    stanza = {
+        "service_name": "landscape-http",
+        "service_host": "0.0.0.0",  # noqa: S104 - where haproxy listens, not this code
+        "service_port": 80,
+        "service_options": ["mode http", "balance leastconn"],
+        "servers": [server],
+    }
+    return yaml.safe_dump([stanza], default_flow_style=False)
 
 
 def legacy_extended_data(vip: str) -> str:

@@ -77,12 +77,14 @@ def test_make_demo_tells_the_http_story_after_etcd_and_kafka(demo_output: str):
 
 def test_the_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "http: OK - 84 hooks run; proxy/0 saw HttpConnected > HttpAvailable > HttpNewWebsite "
+        "http: OK - 101 hooks run; proxy/0 saw HttpConnected > HttpAvailable > HttpNewWebsite "
         "x4 > HttpWebsiteRemoved > HttpNewWebsite > HttpWebsiteRemoved > HttpNewWebsite > "
         "HttpWebsiteRemoved > HttpUnavailable > HttpDisconnected > HttpConnected > "
-        "HttpAvailable > HttpNewWebsite, and its backends.cfg held the expected backends "
-        "after every step; legacy/0 saw HttpProxyConnected > HttpProxyAvailable when "
-        "refreshed, and its new bytes fired nothing on proxy/0"
+        "HttpAvailable > HttpNewWebsite > HttpConnected > HttpNewWebsite x2 > "
+        "HttpWebsiteRemoved > HttpDisconnected, and its backends.cfg held the expected "
+        "backends after every step; legacy/0 saw HttpProxyConnected > HttpProxyAvailable when "
+        "refreshed, and its new bytes fired nothing on proxy/0; landscape/0, which sends only "
+        "services, was heard of as it came, changed and went"
     )
 
 
@@ -96,6 +98,9 @@ def test_steps_tell_the_story_in_order(transcript: str):
         "remove the relation website:website to proxy:reverseproxy",
         "refresh from the reactive charm: relate proxy:reverseproxy to a website running it",
         "juju refresh legacy to the demo charm (ops)",
+        "relate proxy:reverseproxy to a legacy website that sends only services",
+        "landscape's server moves to port 8081: its services change",
+        "remove the relation landscape:website to proxy:reverseproxy",
     ]
 
 
@@ -292,7 +297,32 @@ def test_every_side_sees_its_relations_start_and_end(transcript: str):
         *("HttpWebsiteRemoved", "HttpNewWebsite"),  # step 6
         *("HttpWebsiteRemoved", "HttpUnavailable", "HttpDisconnected"),
         *("HttpConnected", "HttpAvailable", "HttpNewWebsite"),  # step 7
+        *("HttpConnected", "HttpNewWebsite"),  # step 9: no port, so never available
+        "HttpNewWebsite",  # step 10
+        *("HttpWebsiteRemoved", "HttpDisconnected"),  # step 11
     ]
+
+
+def test_a_website_that_sends_only_services_is_heard_of_as_it_comes_changes_and_goes(
+    transcript: str,
+):
+    proxy = [
+        (b.step, b.hook, b.events)
+        for b in hook_blocks(transcript)
+        if b.step in (9, 10, 11) and b.unit == "proxy/0"
+    ]
+
+    assert proxy == [
+        (9, "reverseproxy-relation-created", []),
+        (9, "reverseproxy-relation-joined", ["HttpConnected", "HttpNewWebsite"]),
+        (9, "reverseproxy-relation-changed", []),
+        (10, "reverseproxy-relation-changed", ["HttpNewWebsite"]),
+        (11, "reverseproxy-relation-departed", ["HttpWebsiteRemoved", "HttpDisconnected"]),
+        (11, "reverseproxy-relation-broken", []),
+    ]
+    # Its stanzas are no website with a port: the proxy's backends stay the legacy one.
+    assert notes_in_step(transcript, 10)[1:] == backend_notes("legacy", "10.3.0.10")
+    assert notes_in_step(transcript, 11) == backend_notes("legacy", "10.3.0.10")
 
 
 def test_a_website_that_leaves_out_its_own_address_fails_the_story_loudly(

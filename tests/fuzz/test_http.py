@@ -6,14 +6,19 @@ all), its event pairs and queries, and its setters. Every remote value may carry
 token (`with_token`): nothing here is secret, but a token that reaches a log record, an
 exception or the repr of an answer that must not hold values shows that a value was logged.
 
-The requirer's state machine is the generic one, extended with what its pairs cannot say:
+The requirer's state machine is the generic one (its pairs: `connected`, `available`),
+extended with what its pairs cannot say:
 
-- `new_website` announces a payload (the websites and their extra keys), ended by
-  `unavailable`; `available` fires once, just before a relation's first `new_website`;
-  `website_removed` names only a unit that was announced and is gone, and precedes the
-  `new_website` (or `unavailable`) that announces the rest; within a hook the events come
-  relation by relation, the ends first; at the end of each hook every relation's announced
-  payload is what the queries answer for it now.
+- `new_website` announces what a relation offers: its usable websites, and the extra keys of
+  every unit that sends some, usable or not (a unit that sends `services` alone counts); it
+  never repeats an offer, its websites are there exactly while the relation is `available`,
+  and it never fires while this unit is leaving; `available` is followed by `new_website`;
+  `website_removed` names only a unit that was announced and is not removed yet, and
+  precedes the `new_website` that announces the rest, or ends the offer when no unit is
+  left; `unavailable` comes after the removal of every usable unit announced; within a hook
+  the events come relation by relation, the ends first; at the end of each hook every
+  relation's announced offer is what the queries answer for it now (so a change of a unit
+  that sends only `services` must be announced), and none is left while this unit leaves.
 
 It adds the properties that the generic ones cannot express:
 
@@ -64,10 +69,12 @@ from tests.fuzz.harness import (
     EventQueryDisagreementError,
     FieldToleranceError,
     FuzzCharm,
+    LeavingUnitError,
     Recording,
     RemoteDataTarget,
     RepeatedEventError,
     SecretLeakError,
+    Seen,
     Setter,
     SetterMisbehavedError,
     SetterTarget,
@@ -698,11 +705,11 @@ def safe_reading(text: str) -> Any:
 # --- The requirer reads what website units publish -----------------------------------------
 
 
-def extras_digest(extras: Sequence[Mapping[str, str]]) -> str:
-    """One digest of each website's extra keys, in order, so payloads stay small."""
+def extras_digest(extras: Sequence[tuple[str, Mapping[str, str]]]) -> str:
+    """One digest of each unit's name and extra keys, in order, so payloads stay small."""
     digest = hashlib.sha256()
-    for each in extras:
-        for key, value in sorted(each.items()):
+    for name, each in extras:
+        for key, value in [("", name), *sorted(each.items())]:
             for text in (key, value):
                 encoded = text.encode("utf-8", "surrogatepass")
                 digest.update(b"%d:" % len(encoded) + encoded)
@@ -710,36 +717,46 @@ def extras_digest(extras: Sequence[Mapping[str, str]]) -> str:
     return digest.hexdigest()
 
 
-Payload = tuple[tuple[Website, ...], str]
-"""What `new_website` announces: the websites, and a digest of their extra keys."""
+Payload = tuple[tuple[Website, ...], tuple[str, ...], str]
+"""What `new_website` announces for a relation: its usable websites, the units that send
+extra keys (usable or not: a unit that sends `services` alone counts), and a digest of
+those keys."""
 
 
-def new_website_payload(event: Any) -> Payload:
-    """What a `new_website` event announces, its extra keys read from the databags.
+def new_website_payload(requires: HttpRequires, event: Any) -> Payload | None:
+    """What a `new_website` event announces: its websites, and the extra keys the relation's
+    units send, read from the databags; None if the relation offers nothing.
 
-    A deferred event may name units gone since: their extra keys count as none (the payload
-    of a deferred event is not checked).
+    The units are those `extras()` names for the relation, in the hook's one view. A deferred
+    event may name units gone since (its payload is not checked).
     """
     relation: ops.Relation = event.relation
     units = {unit.name: unit for unit in relation.units}
     websites: tuple[HttpWebsite, ...] = event.websites
+    names = tuple(requires.extras(relation))
     extras = [
-        extras_of(relation.data[units[website.unit_name]]) if website.unit_name in units else {}
-        for website in websites
+        (name, extras_of(relation.data[units[name]]) if name in units else {}) for name in names
     ]
-    return tuple(website_as_tuple(w) for w in websites), extras_digest(extras)
+    if not websites and not names:
+        return None
+    return tuple(website_as_tuple(w) for w in websites), names, extras_digest(extras)
 
 
 def current_payloads(requires: HttpRequires) -> dict[int, Payload]:
-    """What each relation with usable units offers now, as `new_website` would announce it."""
+    """What each relation offers now (usable units, or units sending extra keys), as
+    `new_website` would announce it."""
     found: dict[int, Payload] = {}
     for relation in requires.relations:
         websites = requires.read(relation).websites
-        if not websites:
-            continue
         extras = requires.extras(relation)
-        raw = [extras[w.unit_name].raw if w.unit_name in extras else {} for w in websites]
-        found[relation.id] = (tuple(website_as_tuple(w) for w in websites), extras_digest(raw))
+        if not websites and not extras:
+            continue
+        raw = [(name, each.raw) for name, each in extras.items()]
+        found[relation.id] = (
+            tuple(website_as_tuple(w) for w in websites),
+            tuple(extras),
+            extras_digest(raw),
+        )
     return found
 
 
@@ -766,10 +783,11 @@ REQUIRER = RemoteDataTarget(
     build=HttpRequires,
     pairs=(
         EventPair("connected", "disconnected", "is_connected"),
-        EventPair("new_website", "unavailable", "is_available", payload=new_website_payload),
+        EventPair("available", "unavailable", "is_available"),
     ),
-    # Of no pair: the machine below checks them.
-    unpaired=("available", "website_removed"),
+    # Of no pair: the machine below checks them. `new_website` announces what a relation
+    # offers, usable units or not, which no single end event ends.
+    unpaired=("new_website", "website_removed"),
     queries={
         "is_connected": HttpRequires.is_connected,
         "is_available": HttpRequires.is_available,
@@ -780,6 +798,9 @@ REQUIRER = RemoteDataTarget(
         "payloads": current_payloads,
         "malformed_units": HttpRequires.malformed_units,
     },
+    # The tokens mark host names and YAML, to catch them in logs; none is a secret, and a
+    # deferred event keeps what it announced.
+    tokens_are_secrets=False,
     # Answers that hold the websites' values by contract: a token there is no leak. The
     # others, the logs and every exception must hold none.
     secret_queries=frozenset({"read", "websites", "services", "extras", "payloads"}),
@@ -788,12 +809,12 @@ REQUIRER = RemoteDataTarget(
 
 
 class HttpFuzzCharm(FuzzCharm):
-    """The fuzz charm, also recording the events of no pair: `available` and `website_removed`."""
+    """The fuzz charm, also recording the events of no pair: `new_website`, `website_removed`."""
 
     def _payload(self, event: ops.EventBase) -> Any:
-        target = self.target
-        assert isinstance(target, RemoteDataTarget)
-        if event.handle.kind in target.unpaired:
+        if event.handle.kind == "new_website":
+            return new_website_payload(self.library, event)
+        if event.handle.kind == "website_removed":
             return getattr(event, "unit_name", ())
         return super()._payload(event)
 
@@ -803,17 +824,19 @@ ORDER = ("website_removed", "unavailable", "disconnected", "connected", "availab
 
 
 class HttpRequiresMachine(RemoteDataMachine):
-    """The generic machine, also checking `available`, `website_removed` and the order."""
+    """The generic machine, also checking `new_website`, `website_removed` and the order."""
 
     def __init__(self) -> None:
         super().__init__()
+        # Per relation: what its last `new_website` announced, until its offer ended.
+        self.offers: dict[int, Payload] = {}
         # Per relation: the units announced by `new_website` that `website_removed` named since.
         self.removed: dict[int, set[str]] = {}
 
     @rule(data=st.data())
     def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
         """`juju refresh` from the reactive charm: nothing is known to be announced."""
-        self.removed = {}
+        self.offers, self.removed = {}, {}
         super().refresh_from_reactive_charm(data)
 
     def _check_events(self, recording: Recording, reemitted: set[str]) -> None:
@@ -824,24 +847,10 @@ class HttpRequiresMachine(RemoteDataMachine):
             raise EventQueryDisagreementError(
                 self._failure(f"events out of order (relation by relation, ends first): {names}")
             )
-        websites = self.announced["new_website"]
         for index, seen in enumerate(fresh):
             relation_id = seen.relation_id
-            announced_units = self._units_left(relation_id)
-            if seen.name == "available":
-                following = [s.name for s in fresh[index + 1 :] if s.relation_id == relation_id]
-                if relation_id in websites or following[:1] != ["new_website"]:
-                    raise RepeatedEventError(
-                        self._failure(
-                            f"available on relation {relation_id} "
-                            f"{'again' if relation_id in websites else 'without new_website'}"
-                        )
-                    )
-                if seen.answers["is_available"] is not True:
-                    raise EventQueryDisagreementError(
-                        self._failure(f"in available of {relation_id}, is_available() is False")
-                    )
-            elif seen.name == "website_removed":
+            if seen.name == "website_removed":
+                announced_units = self._units_left(relation_id)
                 if seen.payload not in announced_units:
                     raise RepeatedEventError(
                         self._failure(
@@ -850,46 +859,88 @@ class HttpRequiresMachine(RemoteDataMachine):
                         )
                     )
                 self.removed.setdefault(relation_id, set()).add(seen.payload)
+            elif seen.name == "new_website":
+                self._check_new_website(seen)
             else:
-                if seen.name == "unavailable" and announced_units:
+                if seen.name == "available":
+                    following = [
+                        s.name for s in fresh[index + 1 :] if s.relation_id == relation_id
+                    ]
+                    if following[:1] != ["new_website"]:
+                        raise EventQueryDisagreementError(
+                            self._failure(
+                                f"available on relation {relation_id} without new_website"
+                            )
+                        )
+                usable = self._usable_left(relation_id)
+                if seen.name == "unavailable" and usable:
                     raise EventQueryDisagreementError(
                         self._failure(
                             f"unavailable on relation {relation_id} before website_removed of "
-                            f"{sorted(announced_units)}"
+                            f"{sorted(usable)}"
                         )
                     )
-                if seen.name == "new_website" and relation_id not in websites:
-                    earlier = [s.name for s in fresh[:index] if s.relation_id == relation_id]
-                    if earlier[-1:] != ["available"]:
-                        raise EventQueryDisagreementError(
-                            self._failure(
-                                f"new_website on relation {relation_id} without available"
-                            )
-                        )
                 self._check_event(seen)
-                if seen.name in ("new_website", "unavailable"):
-                    self.removed.pop(relation_id, None)
+
+    def _check_new_website(self, seen: Seen) -> None:
+        """A new offer: never while leaving, never the same again, with websites just when
+        the relation is announced `available`."""
+        relation_id, payload = seen.relation_id, seen.payload
+        if self.leaving:
+            raise LeavingUnitError(self._failure("new_website while this unit is leaving"))
+        if payload is None:
+            raise EventQueryDisagreementError(
+                self._failure(f"new_website on relation {relation_id}, which offers nothing")
+            )
+        if self.offers.get(relation_id) == payload:
+            raise RepeatedEventError(self._failure("new_website repeated an unchanged payload"))
+        available = relation_id in self.announced["available"]
+        if bool(payload[0]) != available:
+            raise EventQueryDisagreementError(
+                self._failure(
+                    f"new_website on relation {relation_id} announces {len(payload[0])} "
+                    f"websites, while `available` {'holds' if available else 'does not'}"
+                )
+            )
+        self.offers[relation_id] = payload
+        self.removed.pop(relation_id, None)
 
     def _units_left(self, relation_id: int) -> set[str]:
-        payload: Payload | None = self.announced["new_website"].get(relation_id)
+        """The units the relation's offer announced (usable, or sending extra keys), not
+        removed since."""
+        payload = self.offers.get(relation_id)
+        units = {website[0] for website in payload[0]} | set(payload[1]) if payload else set()
+        return units - self.removed.get(relation_id, set())
+
+    def _usable_left(self, relation_id: int) -> set[str]:
+        payload = self.offers.get(relation_id)
         units = {website[0] for website in payload[0]} if payload else set[str]()
         return units - self.removed.get(relation_id, set())
 
     def _check_final_answers(self, recording: Recording) -> None:
         super()._check_final_answers(recording)
-        current: dict[int, Payload] = recording.final["payloads"]
-        announced = self.announced["new_website"]
-        if current != announced:
-            raise EventQueryDisagreementError(
-                self._failure(
-                    f"at the end of the hook the relations offer {short(current, 600)}, but "
-                    f"new_website announced {short(announced, 600)}"
-                )
-            )
+        # An offer ends when every unit it announced was removed, with no new_website after.
+        for relation_id in [r for r, units in self.removed.items() if units]:
+            if not self._units_left(relation_id):
+                del self.offers[relation_id], self.removed[relation_id]
         left = {relation_id: units for relation_id, units in self.removed.items() if units}
         if left:
             raise EventQueryDisagreementError(
                 self._failure(f"website_removed of {left} with no new_website after it")
+            )
+        if self.leaving and self.offers:
+            raise LeavingUnitError(
+                self._failure(
+                    f"still announced while leaving: new_website of {sorted(self.offers)}"
+                )
+            )
+        current: dict[int, Payload] = recording.final["payloads"]
+        if current != self.offers:
+            raise EventQueryDisagreementError(
+                self._failure(
+                    f"at the end of the hook the relations offer {short(current, 600)}, but "
+                    f"new_website announced {short(self.offers, 600)}"
+                )
             )
 
 

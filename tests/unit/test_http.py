@@ -56,6 +56,7 @@ from charms.http.v0.http import (
     proxy_relation_for_testing,
     websites_relation_for_testing,
 )
+from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -365,7 +366,12 @@ def local_data(state: testing.State, relation: testing.Relation) -> dict[str, st
 
 
 def stored_content(state: testing.State, owner: str) -> dict[str, Any]:
-    (stored,) = [entry for entry in state.stored_states if owner in (entry.owner_path or "")]
+    """The content of a role's `_stored` (not of its `_lifecycle`, which both roles share)."""
+    (stored,) = [
+        entry
+        for entry in state.stored_states
+        if owner in (entry.owner_path or "") and entry.name == "_stored"
+    ]
     return dict(stored.content)
 
 
@@ -2946,13 +2952,101 @@ def test_the_same_payload_written_differently_fires_nothing(
     assert session.changed(relation.id, {0: website_unit(0, **{**before, **after})}) == []
 
 
-def test_extras_of_a_unit_that_is_not_usable_fire_nothing():
+def services_only(number: int, services: str = HAPROXY_SERVICES) -> dict[str, str]:
+    """A legacy haproxy-style website unit (Landscape, say): Juju's keys and `services` alone."""
+    return website_unit(number, hostname=None, port=None, services=services)
+
+
+OTHER_SERVICES = HAPROXY_SERVICES.replace("balance leastconn", "balance roundrobin")
+
+
+def test_a_website_that_sends_only_services_is_announced_by_new_website_and_website_removed():
+    relation = websites_relation({0: services_only(0)})
+    session = Session(proxy_context(), testing.State(relations=[relation]))
+
+    # Not usable, so not `available`: `new_website` announces its extra keys, with no website.
+    assert session.joined(relation.id, 0) == [connected(relation.id), new_website(relation.id)]
+    assert list(ask(session.state, HttpRequires.extras)) == ["website/0"]
+    assert session.changed(relation.id) == []
+    assert session.changed(relation.id, {0: services_only(0, OTHER_SERVICES)}) == [
+        new_website(relation.id)
+    ]
+    # The same services, JSON-quoted as a legacy build sent them: no change.
+    assert session.changed(relation.id, {0: services_only(0, json.dumps(OTHER_SERVICES))}) == []
+    assert session.departed(relation.id, 0) == [
+        website_removed(relation.id, "website/0"),
+        disconnected(relation.id),
+    ]
+
+
+def test_extra_keys_of_a_unit_that_is_not_usable_fire_new_website_with_the_usable_ones():
     relation = websites_relation({0: website_unit(0), 1: website_unit(1, port=None)})
     session = Session(proxy_context(), testing.State(relations=[relation]))
     session.changed(relation.id)
 
     units = {0: website_unit(0), 1: website_unit(1, port=None, sitenames="b")}
-    assert session.changed(relation.id, units) == []
+    assert session.changed(relation.id, units) == [new_website(relation.id, site(0))]
+    units = {0: website_unit(0), 1: website_unit(1, port=None, sitenames="c")}
+    assert session.changed(relation.id, units) == [new_website(relation.id, site(0))]
+    # It withdraws its last extra key: it is gone for `extras()`, and the charm hears of it.
+    units = {0: website_unit(0), 1: website_unit(1, port=None)}
+    assert session.changed(relation.id, units) == [
+        website_removed(relation.id, "website/1"),
+        new_website(relation.id, site(0)),
+    ]
+
+
+def test_a_website_that_sends_only_services_stays_announced_when_the_usable_ones_go():
+    relation = websites_relation({0: website_unit(0), 1: services_only(1)})
+    session = Session(proxy_context(), testing.State(relations=[relation]))
+    assert session.changed(relation.id) == [
+        connected(relation.id),
+        available(relation.id),
+        new_website(relation.id, site(0)),
+    ]
+
+    assert session.departed(relation.id, 0) == [
+        website_removed(relation.id, "website/0"),
+        unavailable(relation.id),
+        new_website(relation.id),
+    ]
+    # It sends a port too: a usable website now, and still announced.
+    usable = {**services_only(1), "port": "8080"}
+    assert session.changed(relation.id, {1: usable}) == [
+        available(relation.id),
+        new_website(relation.id, site(1)),
+    ]
+    # It withdraws the port and keeps its services: no website any more, its keys stay.
+    assert session.changed(relation.id, {1: services_only(1)}) == [
+        website_removed(relation.id, "website/1"),
+        unavailable(relation.id),
+        new_website(relation.id),
+    ]
+
+
+def test_a_record_saved_by_libpatch_3_announces_nothing_again():
+    relation = websites_relation({0: website_unit(0, sitenames="a"), 1: website_unit(1)})
+    session = Session(proxy_context(), testing.State(relations=[relation]))
+    session.changed(relation.id)
+    # LIBPATCH 3 kept no `extras_only` in its record; its digest of usable units was the same.
+    (stored,) = [
+        s
+        for s in session.state.stored_states
+        if "HttpRequires" in (s.owner_path or "") and s.name == "_stored"
+    ]
+    records = {
+        key: {k: v for k, v in record.items() if k != "extras_only"}
+        for key, record in stored.content["relations"].items()
+    }
+    earlier = dataclasses.replace(stored, content={**stored.content, "relations": records})
+    others = [s for s in session.state.stored_states if s is not stored]
+    session.state = dataclasses.replace(session.state, stored_states=[*others, earlier])
+
+    assert session.changed(relation.id) == []
+    assert session.departed(relation.id, 0) == [
+        website_removed(relation.id, "website/0"),
+        new_website(relation.id, site(1)),
+    ]
 
 
 def test_withdrawing_ports_fires_website_removed_then_new_website_or_unavailable():
@@ -3322,6 +3416,217 @@ def test_a_new_hook_reads_the_databags_afresh(monkeypatch: pytest.MonkeyPatch):
         new_website(relation.id, site(0, 8081))
     ]
     assert reads == [address(0), address(0)]
+
+
+NOTHING: View = (False, False, (), [], [], [], [], [])
+"""What the requirer's queries answer when its view holds no relation."""
+
+
+def test_during_relation_broken_a_deferred_events_handler_already_sees_the_relation_gone():
+    relation = websites_relation({0: website_unit(0, sitenames="a")})
+    ctx = proxy_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    assert len(state.deferred) == 1
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    with ctx(ctx.on.relation_broken(relation), state) as mgr:
+        broken = mgr.charm.model.get_relation("reverseproxy", relation.id)
+        assert broken is not None
+        # Asked before ops runs anything: the library already knows the hook's view.
+        offer = mgr.charm.reverseproxy.read(broken)
+        extras = mgr.charm.reverseproxy.extras(broken)
+        mgr.run()
+        charm = mgr.charm
+
+    assert isinstance(charm, DeferringWatcherCharm)
+    # The deferred `available` ran first; collect-status last: one view of the hook.
+    assert charm.views[0] == charm.views[-1] == NOTHING
+    assert (plain(offer), extras) == ((), {})
+
+
+def test_get_ingress_address_answers_none_for_the_relation_being_broken():
+    kept, broken = proxy_relation(), proxy_relation()
+    ctx = website_context()
+
+    with ctx(ctx.on.relation_broken(broken), website_state(kept, broken)) as mgr:
+        answers = (
+            mgr.charm.website.get_ingress_address(broken.id),
+            mgr.charm.website.get_ingress_address(kept.id),
+        )
+        mgr.run()
+
+    assert answers == (None, INGRESS)
+
+
+# --- 8b. The leaving unit ---------------------------------------------------------------------
+# Juju names this unit as the departing one when it is going; ops.testing cannot, so the
+# session amends the hook's environment (`tests.this_unit_leaving`).
+
+
+def test_the_leaving_requirer_ends_every_state_in_its_first_departure_and_starts_nothing_after():
+    first = websites_relation({0: website_unit(0), 1: services_only(1)}, relation_id=33)
+    second = websites_relation({0: website_unit(7)}, relation_id=73, app="blog")
+    session = Session(proxy_context(), testing.State(relations=[first, second]))
+    session.changed(33)
+    session.changed(73)
+
+    assert session.this_unit_departs(33, 0) == [
+        website_removed(33, "website/0"),
+        website_removed(33, "website/1"),
+        unavailable(33),
+        disconnected(33),
+        website_removed(73, "blog/0"),
+        unavailable(73),
+        disconnected(73),
+    ]
+    assert ask(session.state, view) == NOTHING
+    # Nothing starts again: not on new data, not on a refresh, not in the other departures.
+    assert session.changed(73, {0: website_unit(7, port="8081"), 1: services_only(8)}) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(33, 1) == []
+    assert session.this_unit_departs(73, 0) == []
+    assert session.broken(33) == []
+    assert session.broken(73) == []
+
+
+def test_the_leaving_requirers_deferred_events_already_see_nothing_in_its_first_departure():
+    relation = websites_relation({0: website_unit(0), 1: services_only(1)})
+    ctx = proxy_context(DeferringWatcherCharm)
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=0),
+        testing.State(config={"defer": "x"}, relations=[relation]),
+    )
+    state = dataclasses.replace(state, config={"defer": ""})
+
+    event = ctx.on.relation_departed(relation, remote_unit=0)
+    with this_unit_named_departing(), ctx(event, state) as mgr:
+        mgr.run()
+        charm = mgr.charm
+
+    assert isinstance(charm, DeferringWatcherCharm)
+    # The deferred `available` ran first, and already saw the endpoint as this unit leaves it.
+    assert charm.views[0] == charm.views[-1] == NOTHING
+    rid = relation.id
+    assert charm.seen == [
+        website_removed(rid, "website/0"),
+        website_removed(rid, "website/1"),
+        unavailable(rid),
+        disconnected(rid),
+    ]
+
+
+class PublishingWebsiteCharm(WebsiteCharm):
+    """Configures its website in relation-departed and update-status, as a charm may."""
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        for event in (self.on["website"].relation_departed, self.on.update_status):
+            framework.observe(event, self._publish)
+
+    def _publish(self, _: ops.EventBase) -> None:
+        self.website.configure(8080)
+
+
+def test_the_leaving_provider_announces_no_start_when_the_charm_publishes_and_writes_nothing():
+    relation = proxy_relation((0, 1))
+    ctx = testing.Context(PublishingWebsiteCharm, meta=WEBSITE_META, config=DEFER_CONFIG)
+    session = Session(ctx, website_state(relation))
+    assert session.changed(relation.id) == [proxy_connected(relation.id)]
+
+    # The charm publishes in the hook: the port was never on the relation, and stays off it.
+    assert session.this_unit_departs(relation.id, 0) == [proxy_disconnected(relation.id)]
+    assert session.update_status() == []
+    assert session.changed(relation.id) == []
+    assert session.upgraded() == []
+    assert session.this_unit_departs(relation.id, 1) == []
+    assert local_data(session.state, relation) == JUJU_DEFAULTS
+
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        website = mgr.charm.website
+        published = website.published()
+        answers = (
+            website.is_connected(),
+            website.is_available(),
+            website.relations,
+            website.get_ingress_address(),
+            website.get_ingress_address(relation.id),
+        )
+        mgr.run()
+    assert published is not None
+    assert published.port == 8080  # kept, not written
+    assert answers == (False, False, [], None, None)
+    assert session.broken(relation.id) == []
+
+
+def test_the_leaving_provider_ends_what_it_announced_in_its_first_departure():
+    first, second = proxy_relation((0, 1)), proxy_relation((0,))
+    ctx = website_context()
+    session = Session(ctx, website_state(first, second))
+    with ctx(ctx.on.update_status(), session.state) as mgr:
+        mgr.charm.website.configure(8080)
+        session.state = mgr.run()
+    assert session.library_events() == [
+        proxy_connected(first.id),
+        proxy_available(first.id),
+        proxy_connected(second.id),
+        proxy_available(second.id),
+    ]
+
+    assert session.this_unit_departs(second.id, 0) == [
+        proxy_unavailable(first.id),
+        proxy_disconnected(first.id),
+        proxy_unavailable(second.id),
+        proxy_disconnected(second.id),
+    ]
+    session.state = publish(session.state, configure(8081))
+    assert session.changed(first.id) == []
+    assert local_data(session.state, first)["port"] == "8080"
+    assert session.broken(first.id) == []
+    assert session.broken(second.id) == []
+
+
+@pytest.mark.parametrize(
+    ("relation_id", "departing", "leaving"),
+    [
+        ("reverseproxy:3", "haproxy/0", True),
+        ("cluster:3", "haproxy/0", False),  # another endpoint's departure
+        ("reverseproxy:3", "website/0", False),  # a remote unit departs
+        ("reverseproxy:3", "", False),
+        ("", "haproxy/0", False),
+    ],
+)
+def test_this_unit_is_leaving_when_juju_names_it_departing_a_relation_of_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch, relation_id: str, departing: str, leaving: bool
+):
+    set_hook_environment(monkeypatch, departing, relation_id)
+
+    leaving_in_this_hook = http_library._leaving_in_this_hook  # pyright: ignore[reportPrivateUsage]
+    assert leaving_in_this_hook("reverseproxy", "haproxy/0") is leaving
+
+
+@pytest.mark.parametrize(
+    ("relation_id", "hook", "dispatch", "broken"),
+    [
+        ("reverseproxy:3", "reverseproxy-relation-broken", "", 3),
+        ("reverseproxy:3", "", "hooks/reverseproxy-relation-broken", 3),
+        ("reverseproxy:3", "reverseproxy-relation-departed", "", None),
+        ("cluster:3", "cluster-relation-broken", "", None),
+        ("reverseproxy:x", "reverseproxy-relation-broken", "", None),
+        ("", "update-status", "", None),
+    ],
+)
+def test_the_relation_being_broken_is_taken_from_the_hook_environment(
+    monkeypatch: pytest.MonkeyPatch, relation_id: str, hook: str, dispatch: str, broken: Any
+):
+    monkeypatch.setenv("JUJU_RELATION_ID", relation_id)
+    monkeypatch.setenv("JUJU_HOOK_NAME", hook)
+    monkeypatch.setenv("JUJU_DISPATCH_PATH", dispatch)
+
+    broken_in_this_hook = http_library._broken_in_this_hook  # pyright: ignore[reportPrivateUsage]
+    assert broken_in_this_hook("reverseproxy") == broken
 
 
 # --- 9. Provider events -----------------------------------------------------------------------

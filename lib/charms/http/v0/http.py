@@ -154,8 +154,8 @@ Each entry of `extended_data` is shown as its hostname, then its private address
 wrote none), nothing of the website is written on that relation; the library retries in
 every later hook of it, and logs a WARNING. `publish_info(port, hostname=None)` is the
 seed's name for `configure(port, hostname=hostname)`; `get_ingress_address(relation_id)`
-answers as the legacy method did, the oldest relation by default. `clear_website()`
-withdraws the website.
+answers as the legacy method did, the oldest relation by default (None for a relation
+being broken, or while this unit is leaving). `clear_website()` withdraws the website.
 
 **Extra keys.** `publish_extra({"sitenames": "a.example b.example"})`, or the legacy
 `set_remote(sitenames=...)`, writes raw keys on every relation (None or "" withdraws one);
@@ -177,9 +177,11 @@ Requirer (`HttpRequires.on`):
   host is known).
 - `new_website` (`HttpNewWebsite`): a website appeared or changed (its hostname, private
   address, port, `extended_data` or extra keys), or one went away while others remain.
-  Payload: `websites`, a tuple of `HttpWebsite` in unit-number order.
-- `website_removed` (`HttpWebsiteRemoved`): a usable unit departed, or withdrew its port.
-  Payload: `unit_name`. The legacy layer never noticed either.
+  Payload: `websites`, a tuple of `HttpWebsite` in unit-number order: the usable units. A
+  unit that sends extra keys alone counts as a website here (see "Extra keys alone").
+- `website_removed` (`HttpWebsiteRemoved`): a usable unit departed, or withdrew its port;
+  or a unit that sent extra keys alone departed, or withdrew them. Payload: `unit_name`.
+  The legacy layer never noticed either.
 - `unavailable` (`HttpUnavailable`): no website unit is usable any more.
 - `disconnected` (`HttpDisconnected`): the last unit departed, or the relation broke.
 
@@ -199,8 +201,27 @@ the starts: `website_removed` (per unit), `unavailable`, `disconnected`, `connec
 `available`, `new_website`. So `new_website` carries every website that `available`
 announced.
 
+**Extra keys alone.** A website unit that sends extra keys without a port, as legacy
+haproxy-style websites (Landscape, say) send only `services`, is not usable: `read()` and
+`available` leave it out. Its extra keys are announced all the same, as a usable unit's
+are, so that a reverse proxy observing `new_website` and `website_removed` hears of every
+change that `read()` and `extras()` show. `new_website` fires when such a unit sends extra
+keys, changes or withdraws one, or goes while the relation offers something else; its
+`websites` are then the usable units, none maybe (a relation whose units all send extra
+keys alone has `connected` and `new_website`, never `available`), and
+`extras(event.relation)` has every unit's keys. `website_removed` names such a unit once it
+departs or sends no extra key any more.
+
 **Deferral.** A deferred event carries the payload it was emitted with; compare it with
 `read(event.relation)`, or use the holistic style above.
+
+**The leaving unit.** From the first hook in which Juju names this unit as the departing
+one (in relation-departed of a relation of the endpoint: the unit is being removed), every
+state of the endpoint ends, in the order above, once, and nothing starts again, in either
+role: not on new data, not in upgrade-charm, not when the charm publishes. The view holds
+no relation, every query answers "nothing", and the provider writes nothing more (what the
+charm publishes is kept, and `published()` answers it, but it reaches no relation). A charm
+acting on `available` never acts while its unit is leaving.
 
 **Refresh from the reactive charm.** The library reconciles in the `upgrade-charm` hook
 (and in any hook of a relation it has no record of): the "became true" events fire there for
@@ -210,9 +231,10 @@ charm set, so a changed ingress address reaches the wire.
 **One view per hook.** During relation-departed the departing unit is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
 which ops runs first, see the same view. During relation-broken the broken relation is
-gone. Each remote databag is read and validated at most once per hook, and each YAML value
-parsed at most once; units that send the same `extended_data` (shared virtual IPs) have it
-decoded and validated once.
+gone, from the start of the hook too: `read(relation)` and `extras(relation)` of it offer
+nothing, and `get_ingress_address()` of it answers None. Each remote databag is read and
+validated at most once per hook, and each YAML value parsed at most once; units that send
+the same `extended_data` (shared virtual IPs) have it decoded and validated once.
 
 ## Queries
 
@@ -243,6 +265,7 @@ decoded and validated once.
 | `@when('reverseproxy.available')`, run again in every hook | a handler calling `read()` |
 | `@when('reverseproxy.changed')`, `new-website` (seed) | `on.new_website` |
 | a website gone (never noticed) | `on.website_removed` |
+| a unit sending only `services` (never noticed) | `on.new_website`, `on.website_removed` |
 | `websites()` (seed) | the same, or `read().websites` |
 | `services()` | the same, ports all strings; or `read().services` |
 | `unit.received_raw['services']` | `extras()[unit].raw`, `extras()[unit].yaml('services')` |
@@ -317,6 +340,14 @@ JSON-encoded twice is read too.
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
   The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
   New: `HttpProvides.is_available()`, the query of the provider's `available` state.
+- LIBPATCH 4: the leaving unit: from the first hook in which Juju names this unit as the
+  departing one, every state of both roles ends, once, and none starts again (the provider
+  announced `available` there when the charm published, and ended nothing). During
+  relation-broken the broken relation is gone from the start of the hook, for the handlers
+  of deferred events too. A unit that sends extra keys without a port (a legacy website
+  that sends only `services`) is announced by `new_website`, whose `websites` may then be
+  empty, and by `website_removed`, where it fired nothing after `connected`.
+  `get_ingress_address()` answers None for a relation out of the hook's view.
 """
 
 from __future__ import annotations
@@ -349,7 +380,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 3
+LIBPATCH = 4
 
 PYDEPS = ["pydantic>=2", "PyYAML>=6"]
 
@@ -1157,8 +1188,11 @@ class HttpNewWebsite(_HttpRelationEvent):
     """A website appeared or changed (address, port, extended addresses or extra keys).
 
     It also fires after a website went away while others remain, so that a handler that
-    rebuilds the reverse proxy's configuration from `websites` sees every change. The payload
-    is the one at emit time: a deferred event may carry an outdated one.
+    rebuilds the reverse proxy's configuration from `websites` sees every change. A unit that
+    sends extra keys without being usable (a legacy website that sends only `services`)
+    counts as a website here, though `websites` leaves it out: `websites` may then be empty,
+    and `HttpRequires.extras(event.relation)` has its keys. The payload is the one at emit
+    time: a deferred event may carry an outdated one.
     """
 
     def __init__(
@@ -1169,7 +1203,7 @@ class HttpNewWebsite(_HttpRelationEvent):
 
     @property
     def websites(self) -> tuple[HttpWebsite, ...]:
-        """The usable website units of the relation, in unit-number order."""
+        """The usable website units of the relation, in unit-number order; maybe none."""
         return self._payload.websites
 
     def snapshot(self) -> dict[str, Any]:
@@ -1187,7 +1221,10 @@ class HttpNewWebsite(_HttpRelationEvent):
 
 
 class HttpWebsiteRemoved(_HttpRelationEvent):
-    """A usable website unit departed, or stopped being usable (it withdrew its port)."""
+    """A usable website unit departed, or stopped being usable (it withdrew its port).
+
+    Also a unit that sent extra keys without being usable, when it departs or withdraws them.
+    """
 
     def __init__(self, handle: ops.Handle, relation: ops.Relation, unit_name: str):
         super().__init__(handle, relation)
@@ -1369,19 +1406,29 @@ def _usable(relation: ops.Relation, unit: ops.Unit, read: _UnitRead) -> HttpWebs
     )
 
 
-def _websites_digest(websites: Iterable[HttpWebsite], reads: Mapping[str, _UnitRead]) -> str:
+def _offer_digest(
+    websites: Iterable[HttpWebsite], extras_only: Iterable[str], reads: Mapping[str, _UnitRead]
+) -> str:
     """A fingerprint of what a `new_website` event announces: every unit, in order.
 
-    Each unit's addresses, ports and extra keys; stored, it tells a change in a later hook.
-    Validated names, addresses and JSON hold no tab or line break, so the text is unambiguous.
+    Each usable unit's addresses, ports and extra keys, then the extra keys of each unit that
+    sends them without being usable; stored, it tells a change in a later hook. Validated
+    names, addresses and JSON hold no tab or line break, so the text is unambiguous: a usable
+    unit's line has six fields, the other's two. Without the latter, the text is the one
+    LIBPATCH 3 digested, so a refreshed charm announces nothing again.
     """
     lines: list[str] = []
     for website in websites:
         read = reads[website.unit_name]
-        extra = json.dumps(sorted(read.extra.items())) if read.extra else ""
         fields = (website.hostname, website.private_address, str(website.port))
+        extra = _extra_text(read)
         lines.append("\t".join((website.unit_name, *fields, read.extended_key, extra)))
+    lines += [f"{unit_name}\t{_extra_text(reads[unit_name])}" for unit_name in extras_only]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _extra_text(read: _UnitRead) -> str:
+    return json.dumps(sorted(read.extra.items())) if read.extra else ""
 
 
 # --- What both roles share -----------------------------------------------------------------
@@ -1405,7 +1452,11 @@ def _check_endpoint(charm: ops.CharmBase, relation_name: str, role: ops.Relation
 
 
 def _unit_number(unit: ops.Unit) -> int:
-    return int(unit.name.rpartition("/")[2])
+    return _name_number(unit.name)
+
+
+def _name_number(unit_name: str) -> int:
+    return int(unit_name.rpartition("/")[2])
 
 
 def _departing_in_this_hook() -> tuple[int, str] | None:
@@ -1417,21 +1468,50 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
+    """Whether Juju names this unit as the one departing a relation of the endpoint.
+
+    Juju does so only when the unit itself is going (scaled down or removed), in each of its
+    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    """
+    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+
+
+def _broken_in_this_hook(relation_name: str) -> int | None:
+    """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
+    if endpoint != relation_name or not relation_id.isdigit():
+        return None
+    return int(relation_id) if hook.endswith("-relation-broken") else None
+
+
 class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
     """What both roles share: the endpoint check, one view per hook, and reconciling.
 
     Each role reconciles its record of what it announced on every hook of the endpoint and
     on upgrade-charm. The view leaves out what the current hook says is leaving: the
-    departing unit during relation-departed, the relation during relation-broken.
+    departing unit during relation-departed, the relation during relation-broken, and every
+    relation once this unit is leaving. Every query and every event of the hook agree on it
+    from the start of the hook: the constructor reads it from Juju's environment, before ops
+    runs the handlers of deferred events.
     """
+
+    _lifecycle = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str, role: ops.RelationRole):
         super().__init__(charm, relation_name)
         _check_endpoint(charm, relation_name, role)
         self._relation_name = relation_name
+        self._lifecycle.set_default(leaving=False)
+        if _leaving_in_this_hook(relation_name, self.model.unit.name):
+            self._lifecycle.leaving = True
+        # Whether this unit is going: kept, since only relation-departed hooks say so.
+        self._leaving: bool = self._lifecycle.leaving
         # Known before any event: ops runs the deferred events' handlers first.
         self._departing = _departing_in_this_hook()
-        self._broken: int | None = None
+        self._broken = _broken_in_this_hook(relation_name)
         self._unit_lists: dict[int, list[ops.Unit]] = {}
         events = charm.on[relation_name]
         for event in (
@@ -1446,7 +1526,12 @@ class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
 
     @property
     def relations(self) -> list[ops.Relation]:
-        """The relations of the endpoint, oldest first; not one that is being broken."""
+        """The relations of the endpoint, oldest first; not one that is being broken.
+
+        None once this unit is leaving (Juju named it as the departing unit).
+        """
+        if self._leaving:
+            return []
         return sorted(
             (
                 relation
@@ -1476,30 +1561,57 @@ class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
                 ),
                 key=_unit_number,
             )
-        return [] if relation.id == self._broken else units
+        return [] if self._leaving or relation.id == self._broken else units
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
         departing: ops.Unit | None = getattr(event, "departing_unit", None)
         if departing is None:
             self._start_view()
         else:
+            if departing.name == self.model.unit.name:
+                self._start_leaving()
             self._start_view(departing=(event.relation.id, departing.name))
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
         self._start_view(broken=event.relation.id)
-        self._reconcile(event.relation)
+        if self._leaving:
+            self._end_everything()
+        else:
+            self._reconcile(event.relation)
         self._drop_record(event.relation.id)
 
     def _on_upgrade_charm(self, _: ops.UpgradeCharmEvent) -> None:
         # A charm refreshed from its reactive version has no record yet: every state that
         # holds is announced now, so that its end is announced later.
         self._start_view()
-        current = {relation.id for relation in self.relations}
+        current = {relation.id for relation in self.model.relations[self._relation_name]}
         for relation_id in self._recorded_ids() - current:
             self._drop_record(relation_id)
+        if self._leaving:
+            self._end_everything()
         for relation in self.relations:
             self._reconcile(relation)
+
+    def _start_leaving(self) -> None:
+        """This unit is going: from now on the view holds no relation, and no state starts."""
+        self._lifecycle.leaving = self._leaving = True
+
+    def _end_everything(self) -> None:
+        """Announce the end of every state still announced, relation by relation, oldest first.
+
+        The view is empty, so reconciling a relation only ends what its record holds; the
+        record is then empty, and the ends are not announced twice.
+        """
+        for relation_id in sorted(self._recorded_ids()):
+            relation = self.model.get_relation(self._relation_name, relation_id)
+            if relation is None:  # pragma: no cover - ops never returns None when given an id
+                self._drop_record(relation_id)
+            else:
+                self._reconcile(relation)
 
     def _start_view(
         self, departing: tuple[int, str] | None = None, broken: int | None = None
@@ -1694,31 +1806,43 @@ class HttpRequires(_HttpEndpoint):
     def _reconcile(self, relation: ops.Relation) -> None:
         """Emit the events for how the relation's state differs from what was last announced."""
         websites = self._relation_websites(relation)
-        connected = bool(self._remote_units(relation))
+        units = self._remote_units(relation)
         usable = [website.unit_name for website in websites]
-        reads = {name: self._reads[relation.id, name] for name in usable}
-        available = _websites_digest(websites, reads) if websites else None
+        # A unit that sends extra keys without being usable (a legacy website that sends only
+        # `services`): a reverse proxy reads it with extras(), so its keys are announced too.
+        extras_only = [
+            unit.name
+            for unit in units
+            if unit.name not in usable and self._read_unit(relation, unit).extra
+        ]
+        reads = {name: self._reads[relation.id, name] for name in (*usable, *extras_only)}
+        offer = _offer_digest(websites, extras_only, reads) if reads else None
         key = str(relation.id)
-        before = self._stored.relations.get(key, _NOTHING_ANNOUNCED)
+        before = {**_NOTHING_ANNOUNCED, **self._stored.relations.get(key, {})}
         self._stored.relations[key] = {
-            "connected": connected,
+            "connected": bool(units),
             # One string rather than a list: stored state is copied and saved in every hook.
             "units": " ".join(usable),
-            "available": available,
+            "extras_only": " ".join(extras_only),
+            # The digest of the last `new_website` (the key's name is LIBPATCH 1's).
+            "available": offer,
         }
 
-        for unit_name in before["units"].split():
-            if unit_name not in reads:
-                self.on.website_removed.emit(relation, unit_name)
-        if before["available"] and not websites:
+        # A usable unit is removed once it is no longer usable; one that sent extra keys
+        # alone, once it sends none (or is usable after all, which new_website announces).
+        removed = [name for name in before["units"].split() if name not in usable]
+        removed += [name for name in before["extras_only"].split() if name not in reads]
+        for unit_name in sorted(removed, key=_name_number):
+            self.on.website_removed.emit(relation, unit_name)
+        if before["units"] and not websites:
             self.on.unavailable.emit(relation)
-        if before["connected"] and not connected:
+        if before["connected"] and not units:
             self.on.disconnected.emit(relation)
-        if connected and not before["connected"]:
+        if units and not before["connected"]:
             self.on.connected.emit(relation)
-        if websites and not before["available"]:
+        if websites and not before["units"]:
             self.on.available.emit(relation)
-        if websites and available != before["available"]:
+        if offer is not None and offer != before["available"]:
             self.on.new_website.emit(relation, websites)
 
     def _recorded_ids(self) -> set[int]:
@@ -1728,7 +1852,12 @@ class HttpRequires(_HttpEndpoint):
         self._stored.relations.pop(str(relation_id), None)
 
 
-_NOTHING_ANNOUNCED: dict[str, Any] = {"connected": False, "units": "", "available": None}
+_NOTHING_ANNOUNCED: dict[str, Any] = {
+    "connected": False,
+    "units": "",
+    "extras_only": "",  # not in a record that LIBPATCH 3 saved
+    "available": None,
+}
 
 
 # --- Provider ------------------------------------------------------------------------------
@@ -1959,7 +2088,8 @@ class HttpProvides(_HttpEndpoint):
         """This unit's ingress address on a relation of the endpoint, the oldest by default.
 
         It comes from Juju's network binding of the relation, else from the `ingress-address`
-        Juju put in this unit's databag there. None when the endpoint has no relation, or
+        Juju put in this unit's databag there. None when the endpoint has no relation, the
+        relation is out of the hook's view (it is being broken, or this unit is leaving), or
         the address is unknown.
 
         Raises:
@@ -1971,6 +2101,13 @@ class HttpProvides(_HttpEndpoint):
         for relation in relations:
             if relation.id == relation_id:
                 return self._ingress(relation)
+        # A relation the view leaves out answers as one without an address: asking about
+        # the relation of the hook must not fail the hook. (ops leaves the relation being
+        # broken out of `model.relations`.)
+        if relation_id == self._broken or any(
+            relation.id == relation_id for relation in self.model.relations[self._relation_name]
+        ):
+            return None
         raise ValueError(f"relation_id: no relation of {self._relation_name!r} has this id")
 
     def is_available(self) -> bool:
@@ -2093,7 +2230,8 @@ class HttpProvides(_HttpEndpoint):
                 databag[key] = value
 
     def _reconcile(self, relation: ops.Relation) -> None:
-        if relation.id != self._broken:
+        # Nothing is written on a relation being broken, nor by a unit that is leaving.
+        if not self._leaving and relation.id != self._broken:
             self._write(relation)
         connected = bool(self._remote_units(relation))
         available = connected and self._port_is_on(relation)
