@@ -8,7 +8,9 @@ config, they send each other their credentials, create each other's cluster user
 so; the leader adds each instance to the cluster, and each unit says it is clustered once the
 leader has marked its instance added. The MySQL instances are simulated: each unit writes
 down the users it created, and the leader the instances of its cluster, in files the story
-prints. Then the cluster grows, loses a unit, and changes leaders.
+prints. Then the cluster grows, loses a unit (which, leaving, ends its states at once and
+hears no peer depart), changes leaders, and one unit's address moves: the leader hears the
+address it added named by `peer_departed`, removes that instance, and adds the new one.
 
 A last chapter runs a mixed cluster: the application `legacy` forms its cluster while it runs
 a stand-in for the reactive charm, then the refresh to the demo charm reaches two units of
@@ -65,6 +67,13 @@ FORMS = [
     "ClusterClustered",
 ]
 REFRESHED = [*JOINS, *FORMS]
+# What a unit hears in its first relation-departed hook when it is the one leaving: every
+# state ends there, and no peer departs, since its peers stay in the cluster.
+LEAVES = ["ClusterUnclustered", "ClusterUnavailable", "ClusterDisconnected"]
+# What each peer hears when a ready unit moves: the old address named, then the new one.
+MOVES = ["ClusterPeerDeparted", "ClusterAvailable", "ClusterPeerConfigureReady"]
+# Where mysql/3 moves to.
+NEW_ADDRESS = "10.1.0.23"
 
 
 class ReactiveClusterStandIn(ops.CharmBase):
@@ -143,11 +152,13 @@ class InnodbClusterStory(Story):
         self._form_cluster(stage, mysql)
         self._scale_out(stage, mysql)
         departed = self._remove_unit(stage, mysql)
+        handover = len(stage.runs)  # the first leader's part ends here
         self._change_leader(stage, mysql, departed)
+        self._move_unit(stage, mysql, departed)
         legacy = self._deploy_reactive_cluster(stage)
         self._refresh_two_of_three(stage, legacy)
         self._refresh_the_last(stage, legacy)
-        return self._finish(stage, mysql, legacy)
+        return self._finish(stage, mysql, legacy, handover)
 
     # --- The cluster of app mysql ------------------------------------------------------------
 
@@ -232,15 +243,10 @@ class InnodbClusterStory(Story):
         runs = stage.deployment.remove_unit(leaving)
         for unit in mysql.units():
             expect_fired(runs, unit, ["ClusterPeerDeparted", "ClusterAvailable"])
-        # On the unit leaving, its peers leave its view, not the cluster: no peer departs.
-        expect_fired(
-            runs,
-            leaving,
-            [
-                *("ClusterAvailable", "ClusterUnclustered"),
-                *("ClusterUnavailable", "ClusterDisconnected"),
-            ],
-        )
+        # On the unit leaving, its peers leave its view, not the cluster: no peer departs,
+        # and every state ends in its first departure, however many peers it still lists.
+        expect_fired(runs, leaving, LEAVES)
+        expect_ended_at_once(runs, leaving)
         # It withdrew its user and password, and kept its address for the leader to read.
         expect_wire(leaving, mysql.peers, without_credentials(legacy_bytes(leaving)))
         expect_departed(runs, mysql.leader(), leaving)
@@ -271,6 +277,45 @@ class InnodbClusterStory(Story):
         stage.transcript.note(
             f"{new_leader.name} took the cluster over from the marks {old_leader.name} left "
             "in the application databag: its own instance first"
+        )
+
+    def _move_unit(self, stage: Stage, mysql: Cast, departed: Unit) -> None:
+        stage.step(f"mysql/3's machine gets a new address, {NEW_ADDRESS}")
+        moving, leader = mysql.app.units[3], mysql.leader()
+        old = moving.address
+        moving.address = NEW_ADDRESS
+        stage.transcript.note(
+            "Juju runs config-changed on a unit whose address changed; the simulator runs it "
+            "on each unit of mysql, as juju config does, which changes nothing on the others, "
+            "and leaves Juju's own egress-subnets as they were"
+        )
+        runs = stage.deployment.config(mysql.app, {})
+        expect_fired(runs, moving, [])
+        for unit in mysql.units():
+            if unit is not moving:
+                expect_fired(runs, unit, MOVES)
+            expect_wire(unit, mysql.peers, legacy_bytes(unit))
+            expect_status(unit, "active", "in a cluster of 3 units")
+        # The leader hears the address it added named, then is told of the new one.
+        expect_moved(runs, leader, moving, old)
+        expect_configure_ready(runs, leader, [moving])
+        self._expect_files(
+            stage,
+            mysql,
+            members=sorted([*mysql.units(), departed], key=lambda unit: unit.number),
+            instances=[leader, *[unit for unit in mysql.units() if unit is not leader]],
+            writers=[],
+        )
+        for unit in mysql.units():
+            if unit is not moving:
+                created = _lines(mysql.file(unit, USERS_FILE))
+                user = f"'{CLUSTER_USER}'@'{NEW_ADDRESS}'"
+                expect(created[-1] == user, f"{unit.name} should have created {user} last")
+                stage.transcript.note(f"{unit.name}'s {USERS_FILE}: {', '.join(created)}")
+        stage.transcript.note(
+            f"{leader.name} heard {moving.name}'s old address, {old}, named by "
+            f"peer_departed (moved), removed that instance and its mark, then added the one "
+            f"at {NEW_ADDRESS}"
         )
 
     # --- A mixed cluster: reactive and ops units ---------------------------------------------
@@ -406,21 +451,23 @@ class InnodbClusterStory(Story):
             "true; its clustered state holds, as every peer now sends unit-clustered"
         )
 
-    def _finish(self, stage: Stage, mysql: Cast, legacy: Cast) -> str:
+    def _finish(self, stage: Stage, mysql: Cast, legacy: Cast, handover: int) -> str:
         expect(
             CLUSTER_PASSWORD not in stage.transcript.text,
             "the transcript must never show the cluster password",
         )
-        first_leader = mysql.app.units[0]
-        told = [event for run in stage.runs if run.unit is first_leader for event in run.events]
+        first_leader, leader = mysql.app.units[0], mysql.leader()
+        told = [e for run in stage.runs[:handover] if run.unit is first_leader for e in run.events]
         added = sum(isinstance(event, ClusterPeerConfigureReady) for event in told)
         removed = sum(isinstance(event, ClusterPeerDeparted) for event in told)
+        later = [e for run in stage.runs[handover:] if run.unit is leader for e in run.events]
+        moved = sum(isinstance(event, ClusterPeerDeparted) and event.moved for event in later)
         return (
             f"mysql-innodb-cluster: OK - {len(stage.runs)} hooks run; {first_leader.name}, the "
-            f"first leader, added {added} peers' instances and removed {removed}, and "
-            f"{mysql.leader().name} took the cluster over; in a mixed cluster, the ops units "
-            "took the reactive unit's legacy bytes for a full member's, and wrote bytes it "
-            "reads as one; no password printed"
+            f"first leader, added {added} peers' instances and removed {removed}; "
+            f"{leader.name} took the cluster over and moved {moved} instance to its new "
+            "address; in a mixed cluster, the ops units took the reactive unit's legacy bytes "
+            "for a full member's, and wrote bytes it reads as one; no password printed"
         )
 
 
@@ -521,6 +568,31 @@ def expect_departed(runs: list[HookRun], leader: Unit, departed: Unit) -> None:
     ]
     expected = [(departed.name, departed.address)]
     expect(told == expected, f"{leader.name} should have been told {expected} departed: {told}")
+
+
+def expect_moved(runs: list[HookRun], leader: Unit, moving: Unit, old: str) -> None:
+    """Check the leader was told, once, that the unit's instance moved from the old address."""
+    told = [
+        (event.unit_name, event.cluster_address, event.moved)
+        for run in runs
+        if run.unit is leader
+        for event in run.events
+        if isinstance(event, ClusterPeerDeparted)
+    ]
+    expected = [(moving.name, old, True)]
+    expect(told == expected, f"{leader.name} should have been told {expected}: {told}")
+
+
+def expect_ended_at_once(runs: list[HookRun], leaving: Unit) -> None:
+    """Check the leaving unit heard every end in its first relation-departed, none after."""
+    departures = [
+        run.fired for run in runs if run.unit is leaving and run.hook.kind == "relation-departed"
+    ]
+    expected = [LEAVES] + [[]] * (len(departures) - 1)
+    expect(
+        departures == expected,
+        f"{leaving.name} should hear {LEAVES} in its first departure, then nothing: {departures}",
+    )
 
 
 def expect_members(runs: list[HookRun], unit: Unit, peers: list[Unit]) -> None:

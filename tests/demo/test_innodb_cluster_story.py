@@ -52,6 +52,8 @@ FORMS = [
     "ClusterClustered",
 ]
 REFRESHED = ["ClusterConnected", *FORMS]
+# A unit leaving hears every end in its first relation-departed hook.
+LEAVES = ["ClusterUnclustered", "ClusterUnavailable", "ClusterDisconnected"]
 
 
 def sent(unit: int, subnet: int = 1, **flags: bool) -> list[str]:
@@ -95,10 +97,10 @@ def test_make_demo_tells_the_innodb_cluster_story_last(demo_output: str):
 
 def test_the_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "mysql-innodb-cluster: OK - 112 hooks run; mysql/0, the first leader, added 3 peers' "
-        "instances and removed 1, and mysql/2 took the cluster over; in a mixed cluster, the "
-        "ops units took the reactive unit's legacy bytes for a full member's, and wrote bytes "
-        "it reads as one; no password printed"
+        "mysql-innodb-cluster: OK - 119 hooks run; mysql/0, the first leader, added 3 peers' "
+        "instances and removed 1; mysql/2 took the cluster over and moved 1 instance to its "
+        "new address; in a mixed cluster, the ops units took the reactive unit's legacy bytes "
+        "for a full member's, and wrote bytes it reads as one; no password printed"
     )
 
 
@@ -109,6 +111,7 @@ def test_steps_tell_the_story_in_order(transcript: str):
         "mysql scales out to 4 units",
         "remove mysql/1",
         "the leader changes: mysql/2 becomes the leader",
+        "mysql/3's machine gets a new address, 10.1.0.23",
         "a cluster formed by the reactive charm: app legacy, 3 units, running it",
         "juju refresh legacy to the demo charm (ops): it reaches legacy/0 and legacy/1",
         "the refresh reaches legacy/2",
@@ -289,7 +292,11 @@ def test_a_departing_unit_withdraws_its_credentials_and_the_leader_removes_it(tr
     blocks = [b for b in hook_blocks(transcript) if b.step == 4]
     leader = blocks[0]
     assert leader.events == ["ClusterPeerDeparted", "ClusterAvailable"]
-    assert leader.lines[1:3] == ["cluster_address  10.1.0.11", "unit_name        mysql/1"]
+    assert leader.lines[1:4] == [
+        "cluster_address  10.1.0.11",
+        "moved            False",
+        "unit_name        mysql/1",
+    ]
     assert "- cluster-instance-clustered-10-1-0-11  (none)" in leader.lines
     # In its first departed hook, mysql/1 withdraws its user and password; its address stays.
     withdrawn = blocks[3]
@@ -301,14 +308,10 @@ def test_a_departing_unit_withdraws_its_credentials_and_the_leader_removes_it(tr
         "unit-clustered        true",
         "unit-configure-ready  true",
     ]
-    # Its peers leave its view, not the cluster: it hears no peer depart.
-    assert events_on(transcript, "mysql/1")[-5:] == [
-        "ClusterClustered",
-        "ClusterAvailable",
-        "ClusterUnclustered",
-        "ClusterUnavailable",
-        "ClusterDisconnected",
-    ]
+    # Its peers leave its view, not the cluster: it hears no peer depart, and every state
+    # ends in its first departure, though two peers are still listed; nothing starts.
+    assert events_on(transcript, "mysql/1")[-4:] == ["ClusterClustered", *LEAVES]
+    assert [b.events for b in blocks[3:6]] == [LEAVES, [], []]
     # The users created stay; the instance is gone from the cluster.
     assert notes_in_step(transcript, 4)[3:] == [
         f"mysql/0's cluster-instances: {instances(0, 2, 3)}",
@@ -326,11 +329,56 @@ def test_a_new_leader_takes_the_instances_over_from_the_marks(transcript: str):
     ]
 
 
+def test_a_unit_that_moves_has_its_old_instance_removed_and_its_new_one_added(transcript: str):
+    assert hooks_in_step(transcript, 6) == [
+        ("mysql/0", "config-changed", ""),
+        ("mysql/2", "config-changed", ""),
+        ("mysql/3", "config-changed", ""),
+        ("mysql/0", "cluster-relation-changed", "remote mysql/3"),
+        ("mysql/2", "cluster-relation-changed", "remote mysql/3"),
+        # The leader's marks, moved.
+        ("mysql/0", "cluster-relation-changed", "remote mysql/2"),
+        ("mysql/3", "cluster-relation-changed", "remote mysql/2"),
+    ]
+    blocks = [b for b in hook_blocks(transcript) if b.step == 6]
+    # Only the unit that moved writes: its address, in the legacy JSON, and Juju's keys raw.
+    assert [line for b in blocks[:3] for line in b.lines if line[:2] in ("+ ", "- ", "~ ")] == [
+        '~ cluster-address       "10.1.0.23"',
+        "~ ingress-address       10.1.0.23",
+        "~ private-address       10.1.0.23",
+    ]
+    for peer in blocks[3:5]:
+        assert peer.events == [
+            "ClusterPeerDeparted",
+            "ClusterAvailable",
+            "ClusterPeerConfigureReady",
+        ]
+        assert peer.lines[1:4] == [
+            "cluster_address  10.1.0.13",
+            "moved            True",
+            "unit_name        mysql/3",
+        ]
+    # The leader removes the old instance's mark and marks the new one.
+    leader = blocks[4]
+    assert [line for line in leader.lines if line[:2] in ("+ ", "- ")] == [
+        "- cluster-instance-clustered-10-1-0-13  (none)",
+        "+ cluster-instance-clustered-10-1-0-23  true",
+    ]
+    assert not any(b.events for b in blocks[5:])
+    assert notes_in_step(transcript, 6)[1:] == [
+        f"mysql/2's cluster-instances: {instances(2, 0)}, 10.1.0.23",
+        f"mysql/0's cluster-users: {users(1, 2, 3)}, 'clusteruser'@'10.1.0.23'",
+        f"mysql/2's cluster-users: {users(0, 1, 3)}, 'clusteruser'@'10.1.0.23'",
+        "mysql/2 heard mysql/3's old address, 10.1.0.13, named by peer_departed (moved), "
+        "removed that instance and its mark, then added the one at 10.1.0.23",
+    ]
+
+
 def test_the_reactive_units_write_the_legacy_bytes_json_quotes_included(transcript: str):
     created = [
         (b.unit, b.lines)
         for b in hook_blocks(transcript)
-        if b.step == 6 and b.hook == "cluster-relation-created"
+        if b.step == 7 and b.hook == "cluster-relation-created"
     ]
 
     assert created == [
@@ -349,11 +397,11 @@ def test_the_reactive_units_write_the_legacy_bytes_json_quotes_included(transcri
         for unit in range(3)
     ]
     # The stand-in runs no library: no event, no status.
-    assert not any(b.events for b in hook_blocks(transcript) if b.step == 6)
+    assert not any(b.events for b in hook_blocks(transcript) if b.step == 7)
 
 
 def test_refreshed_units_take_the_reactive_unit_for_a_full_member(transcript: str):
-    blocks = [b for b in hook_blocks(transcript) if b.step == 7]
+    blocks = [b for b in hook_blocks(transcript) if b.step == 8]
     upgrades = {b.unit: b for b in blocks if b.hook == "upgrade-charm"}
 
     assert list(upgrades) == ["legacy/0", "legacy/1"]
@@ -379,7 +427,7 @@ def test_refreshed_units_take_the_reactive_unit_for_a_full_member(transcript: st
         ("legacy/2", "config-changed", []),
         ("legacy/2", "cluster-relation-changed", []),
     ]
-    assert notes_in_step(transcript, 7)[2:] == [
+    assert notes_in_step(transcript, 8)[2:] == [
         f"legacy/0's cluster-users: {users(1, 2, subnet=2)}",
         f"legacy/1's cluster-users: {users(0, 2, subnet=2)}",
         f"legacy/0's cluster-instances: {instances(0, 1, 2, subnet=2)}",
@@ -393,7 +441,7 @@ def test_refreshed_units_take_the_reactive_unit_for_a_full_member(transcript: st
 
 
 def test_the_last_unit_refreshed_finds_nothing_to_rewrite(transcript: str):
-    blocks = [b for b in hook_blocks(transcript) if b.step == 8]
+    blocks = [b for b in hook_blocks(transcript) if b.step == 9]
 
     assert [(b.unit, b.hook, b.events) for b in blocks] == [
         ("legacy/2", "upgrade-charm", REFRESHED),
@@ -679,6 +727,29 @@ def test_the_leader_removes_a_departed_peer_at_the_address_it_sent(tmp_path: Pat
     assert (
         "cluster-instance-clustered-10-5-0-9" not in state.get_relation(relation.id).local_app_data
     )
+
+
+def test_the_leader_moves_the_instance_of_a_peer_whose_address_changed(tmp_path: Path):
+    ctx = context()
+    relation = cluster_relation_for_testing(stage="configure-ready", local_stage="configure-ready")
+    state = ctx.run(
+        ctx.on.relation_changed(relation, remote_unit=1),
+        member_state(tmp_path, relation, leader=True),
+    )
+    assert written(tmp_path, "cluster-instances") == ["10.5.0.7", "10.5.0.8", "10.5.0.9"]
+    # Peer 2 moves: it sends its new address, still configure-ready.
+    moved = {**relation.peers_data[2], "cluster-address": '"10.5.0.29"'}
+    relation = dataclasses.replace(
+        state.get_relation(relation.id), peers_data={1: relation.peers_data[1], 2: moved}
+    )
+    state = dataclasses.replace(state, relations=[relation])
+
+    state = ctx.run(ctx.on.relation_changed(relation, remote_unit=2), state)
+
+    assert written(tmp_path, "cluster-instances") == ["10.5.0.7", "10.5.0.8", "10.5.0.29"]
+    marks = state.get_relation(relation.id).local_app_data
+    assert "cluster-instance-clustered-10-5-0-9" not in marks
+    assert marks["cluster-instance-clustered-10-5-0-29"] == "true"
 
 
 def test_a_departing_leader_withdraws_its_credentials_and_removes_no_instance(tmp_path: Path):

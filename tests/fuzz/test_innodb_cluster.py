@@ -17,12 +17,20 @@ The machine is the generic one, extended with what its pairs cannot say:
   being ready in between; at the end of each hook every ready peer has been announced with
   its current address;
 - `peer_departed` names exactly the peers joined before the hook and gone now, each with the
-  last valid address it sent, which the machine tracks from the databags it generated; and
-  none on the unit that is leaving (a rule of this machine: relation-departed naming this
-  unit, once for each peer, then relation-broken), nor in relation-broken;
+  last valid address it sent, which the machine tracks from the databags it generated; and,
+  with `moved`, each peer still joined whose last valid address is no longer the one
+  `peer_configure_ready` announced, with that address; none in relation-broken, nor on the
+  unit that is leaving (the generic `this_unit_leaves` rule), where the peers stay in the
+  cluster;
+- every address `peer_configure_ready` announced is named again by `peer_departed` when it
+  stops being that peer's last valid address (it moved, or departed): at the end of each hook
+  each address announced and not named since is still its peer's;
 - the fresh events of one hook come in the docstring's order;
 - at the end of each hook `read()`, `all_joined_units` and `malformed_units()` are what an
   independent reading of the databags finds.
+
+The generic machine checks the rest: that the leaving unit announces no start and ends every
+state in its first departure, and that no password reaches the unit's state.
 
 It adds one property of its own: each setter, given any input, either writes exactly the
 legacy bytes (`json.dumps` of each value; the address keys raw), or raises `ValueError` naming
@@ -31,22 +39,18 @@ each bad field and never the password, and writes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from unittest import mock
 
 import ops
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 from ops import testing
-from scenario._runtime import Runtime
 
 from charms.innodb_cluster.v0.innodb_cluster import (
     ClusterAvailable,
@@ -64,6 +68,7 @@ from tests.fuzz.harness import (
     EventPair,
     EventQueryDisagreementError,
     FuzzCharm,
+    LeavingUnitError,
     Recording,
     RemoteDataTarget,
     RepeatedEventError,
@@ -98,7 +103,7 @@ KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.
 
 A variant below that reaches one names it in `known_defects` and runs only in `make fuzz`;
-a variant that steers around one names it in `steers_around`. LIBPATCH 1 has none known."""
+a variant that steers around one names it in `steers_around`. LIBPATCH 3 has none known."""
 
 ENDPOINT = "cluster"
 PEERS_META = {"peers": {ENDPOINT: {"interface": "mysql-innodb-cluster"}}}
@@ -429,7 +434,9 @@ class ClusterFuzzCharm(FuzzCharm):
             # the ones `read()` shows in the handler, which a charm creates the users from.
             credentials = self.library.read().credentials
             return members_of(event.members), password_digest(credentials)
-        if isinstance(event, (ClusterPeerConfigureReady, ClusterPeerDeparted)):
+        if isinstance(event, ClusterPeerDeparted):
+            return event.unit_name, event.cluster_address, event.moved
+        if isinstance(event, ClusterPeerConfigureReady):
             return event.unit_name, event.cluster_address
         return super()._payload(event)
 
@@ -457,20 +464,25 @@ class ClusterPeersMachine(RemoteDataMachine):
         # databags): the one departing is gone, and all are while the relation is broken.
         self.joined_before: set[str] = set()
         self.joined_now: dict[str, Mapping[str, str]] = {}
-        # Whether this unit is the one leaving in the current hook: its peers leave its view
-        # but stay in the cluster, so none of them departs.
-        self.leaving = False
+        # Whether the peers leave this unit's view but stay in the cluster in the current
+        # hook, so that none of them departs: this unit is leaving, or the relation broken.
+        self.peers_stay = False
         # Each peer's last valid address since the library's memory began (a refresh from
         # the reactive charm wipes it): what `peer_departed` must carry.
         self.last_address: dict[str, str] = {}
         # The address `peer_configure_ready` announced for each peer still ready.
         self.ready_announced: dict[str, str] = {}
+        # Each address `peer_configure_ready` announced that `peer_departed` has not named
+        # since, by peer: the leader's instances.
+        self.instances: dict[str, str] = {}
 
+    @precondition(lambda self: not self.leaving)  # a unit being removed is not refreshed
     @rule(data=st.data())
     def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
         """`juju refresh` from the reactive charm: the library remembers nothing."""
         self.last_address = {}
         self.ready_announced = {}
+        self.instances = {}
         super().refresh_from_reactive_charm(data)
 
     @precondition(lambda self: any(remote_units(relation) for relation in self.relations))
@@ -482,25 +494,9 @@ class ClusterPeersMachine(RemoteDataMachine):
         for unit in sorted(remote_units(relation)):
             self._publish(relation, unit, data)
 
-    @precondition(lambda self: self._can_break())
-    @rule(data=st.data())
-    def leave(self, data: st.DataObject) -> None:
-        """This unit leaves (`juju remove-unit`): relation-departed naming it as the departing
-        unit, once for each peer, which then leaves its view; then relation-broken."""
-        [relation] = self.relations
-        for unit in sorted(remote_units(relation)):
-            remaining = {u: d for u, d in remote_units(relation).items() if u != unit}
-            relation = self._with_units(relation, remaining)
-            event = self.ctx.on.relation_departed(relation, remote_unit=unit, departing_unit=0)
-            with _this_unit_departing():
-                self._run(event, data, f"this unit leaves: departed relation 1 unit {unit}")
-            relation = self._current(relation.id)
-        self.break_relation(data)
-
     def _run(self, event: Any, data: st.DataObject, step: str) -> None:
         self.joined_now = self._joined_in(event)
-        departing = getattr(event, "relation_departed_unit_id", None)
-        self.leaving = event.name.endswith("_relation_broken") or departing == 0
+        self.peers_stay = self.leaving or event.name.endswith("_relation_broken")
         # Databags change only in relation hooks, in each of which the library reads them all.
         for name, databag in self.joined_now.items():
             address = expected_peer(name, databag).received.get(ADDRESS_KEY)
@@ -510,7 +506,8 @@ class ClusterPeersMachine(RemoteDataMachine):
         self.joined_before = set(self.joined_now)
 
     def _joined_in(self, hook: Any) -> dict[str, Mapping[str, str]]:
-        if not self.relations or hook.name.endswith("_relation_broken"):
+        # The leaving unit's view holds no peer, from its first departure on.
+        if self.leaving or not self.relations or hook.name.endswith("_relation_broken"):
             return {}
         [relation] = self.relations  # a peer endpoint has one relation
         departing = getattr(hook, "relation_departed_unit_id", None)
@@ -535,7 +532,7 @@ class ClusterPeersMachine(RemoteDataMachine):
                 self._note_reached(seen)
                 self._check_event(seen)
         missing = self.joined_before - set(self.joined_now) - departed
-        if missing and not self.leaving:
+        if missing and not self.peers_stay:
             raise EventQueryDisagreementError(
                 self._failure(f"{sorted(missing)} left the relation without peer_departed")
             )
@@ -554,13 +551,26 @@ class ClusterPeersMachine(RemoteDataMachine):
             raise EventQueryDisagreementError(self._failure(f"events out of order: {names}"))
 
     def _check_departed(self, seen: Seen, departed: set[str]) -> None:
-        unit, address = seen.payload
-        if self.leaving:
+        unit, _, moved = seen.payload
+        if self.peers_stay:
             raise EventQueryDisagreementError(
-                self._failure(f"peer_departed of {unit} on the unit that is leaving")
+                self._failure(f"peer_departed of {unit} while the peers stay in the cluster")
             )
         if unit in departed:
             raise RepeatedEventError(self._failure(f"peer_departed of {unit} twice in a hook"))
+        if moved:
+            self._check_moved(seen)
+        else:
+            self._check_left(seen)
+        departed.add(unit)
+        self.instances.pop(unit, None)
+        if not moved:
+            self.ready_announced.pop(unit, None)
+        event("peer_departed: moved" if moved else "peer_departed")
+
+    def _check_left(self, seen: Seen) -> None:
+        """A peer that left: joined before the hook, gone now, at its last valid address."""
+        unit, address, _ = seen.payload
         if unit not in self.joined_before or unit in self.joined_now:
             raise EventQueryDisagreementError(
                 self._failure(
@@ -581,12 +591,30 @@ class ClusterPeersMachine(RemoteDataMachine):
                     f"last valid one it sent is {short(sent)}"
                 )
             )
-        departed.add(unit)
-        self.ready_announced.pop(unit, None)
-        event("peer_departed")
+
+    def _check_moved(self, seen: Seen) -> None:
+        """A peer that moved: still joined, elsewhere than the address announced, named."""
+        unit, address, _ = seen.payload
+        view: ClusterView = seen.answers["read"]
+        if unit not in self.joined_now or unit not in {peer.unit_name for peer in view.peers}:
+            raise EventQueryDisagreementError(
+                self._failure(f"peer_departed of {unit}, moved, which is not a joined peer")
+            )
+        announced = self.instances.get(unit)
+        now = self.last_address.get(unit)
+        if address != announced or address == now:
+            raise EventQueryDisagreementError(
+                self._failure(
+                    f"peer_departed of {unit}, moved from {short(address)}, but "
+                    f"peer_configure_ready announced {short(announced)} and its last valid "
+                    f"address is {short(now)}"
+                )
+            )
 
     def _check_configure_ready(self, seen: Seen) -> None:
         unit, address = seen.payload
+        if self.leaving:
+            raise LeavingUnitError(self._failure(f"peer_configure_ready of {unit} while leaving"))
         view: ClusterView = seen.answers["read"]
         peer = next((peer for peer in view.peers if peer.unit_name == unit), None)
         if unit not in self.joined_now or peer is None:
@@ -605,7 +633,16 @@ class ClusterPeersMachine(RemoteDataMachine):
             raise RepeatedEventError(
                 self._failure(f"peer_configure_ready of {unit} at {short(address)} again")
             )
+        before = self.instances.get(unit, address)
+        if before != address:
+            raise EventQueryDisagreementError(
+                self._failure(
+                    f"peer_configure_ready of {unit} at {short(address)}, while "
+                    f"{short(before)}, announced before, was never named by peer_departed"
+                )
+            )
         self.ready_announced[unit] = address
+        self.instances[unit] = address
         event("peer_configure_ready")
 
     def _note_reached(self, seen: Seen) -> None:
@@ -632,7 +669,7 @@ class ClusterPeersMachine(RemoteDataMachine):
         self._check_view(final["read"], expected)
         self._check_legacy_view(final, expected)
         self._check_ready_announced(final["read"])
-        self._check_kept_state()
+        self._check_instances()
 
     def _check_view(self, view: ClusterView, expected: list[ExpectedPeer]) -> None:
         names = [peer.unit_name for peer in view.peers]
@@ -712,34 +749,21 @@ class ClusterPeersMachine(RemoteDataMachine):
                 )
             )
 
-    def _check_kept_state(self) -> None:
-        """No password in the library's stored state, nor in a deferred event's snapshot."""
-        kept = [repr(stored.content) for stored in self.state.stored_states]
-        kept += [repr(deferred.snapshot_data) for deferred in self.state.deferred]
-        leaked = SECRETS.leaks(kept)
-        if leaked:
-            raise SecretLeakError(
-                self._failure(f"secret tokens {leaked} reached the stored state")
-            )
-
-
-@contextlib.contextmanager
-def _this_unit_departing() -> Iterator[None]:
-    """Make ops.testing name the unit under test as the departing unit when asked to.
-
-    ops.testing (seen in 8.9) tests `departing_unit` for truth, so `departing_unit=0` names
-    the remote unit instead: unit 0, the unit under test, could never be the one leaving.
-    """
-    build_environment = Runtime._get_event_env  # pyright: ignore[reportPrivateUsage]
-
-    def environment(runtime: Runtime, state: Any, event: Any, charm_root: Path) -> dict[str, str]:
-        env = build_environment(runtime, state, event, charm_root)
-        if event.name.endswith("_relation_departed") and event.relation_departed_unit_id == 0:
-            env["JUJU_DEPARTING_UNIT"] = env["JUJU_UNIT_NAME"]
-        return env
-
-    with mock.patch.object(Runtime, "_get_event_env", environment):
-        yield
+    def _check_instances(self) -> None:
+        """Every address announced and not named since is still its peer's last valid one."""
+        if self.peers_stay:
+            self.instances = {}  # the peers stay in the cluster, out of this unit's sight
+            return
+        for unit, address in self.instances.items():
+            now = self.last_address.get(unit) if unit in self.joined_now else None
+            if now != address:
+                where = "departed" if unit not in self.joined_now else f"at {short(now)} now"
+                raise EventQueryDisagreementError(
+                    self._failure(
+                        f"{unit}, announced at {short(address)} by peer_configure_ready, is "
+                        f"{where}, and no peer_departed named that address"
+                    )
+                )
 
 
 TestPeersRemoteData = remote_data_test(PEERS, ClusterPeersMachine, ClusterFuzzCharm)

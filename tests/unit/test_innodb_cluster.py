@@ -56,6 +56,7 @@ from charms.innodb_cluster.v0.innodb_cluster import (
     cluster_instance_configured_key,
     cluster_relation_for_testing,
 )
+from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -239,7 +240,9 @@ def describe(event: ops.EventBase) -> Seen:
     kind = type(event).__name__
     if isinstance(event, ClusterAvailable):
         return (kind, event.relation.id, tuple(as_member(member) for member in event.members))
-    if isinstance(event, (ClusterPeerConfigureReady, ClusterPeerDeparted)):
+    if isinstance(event, ClusterPeerDeparted):
+        return (kind, event.relation.id, event.unit_name, event.cluster_address, event.moved)
+    if isinstance(event, ClusterPeerConfigureReady):
         return (kind, event.relation.id, event.unit_name, event.cluster_address)
     return (kind, event.relation.id)
 
@@ -317,6 +320,17 @@ class Session(sessions.Session):
 
     def peer_broken(self) -> list[Seen]:
         return self.run(self.ctx.on.relation_broken(self.peer_relation()))
+
+    def this_unit_leaves(self, number: int) -> list[Seen]:
+        """relation-departed of peer `number`, in which Juju names this unit as departing.
+
+        Juju runs one for each peer when this unit is removed, each peer leaving the list in
+        turn; `tests.this_unit_leaving` makes ops.testing name any unit, unit 0 too.
+        """
+        self.set_peers({n: data for n, data in self.peers().items() if n != number})
+        event = self.ctx.on.relation_departed(self.peer_relation(), remote_unit=number)
+        with this_unit_named_departing():
+            return self.run(event)
 
 
 class ClusterCharm(RecordingCharm):
@@ -503,9 +517,12 @@ def local_data(state_: testing.State, relation: testing.PeerRelation) -> dict[st
     return dict(state_.get_relation(relation.id).local_unit_data)
 
 
-def stored_content(state_: testing.State) -> dict[str, Any]:
+def stored_content(state_: testing.State, name: str = "_stored") -> dict[str, Any]:
+    """The content of one of the library's stored states: its record, or `_lifecycle`."""
     (stored,) = [
-        entry for entry in state_.stored_states if "InnodbClusterPeers" in (entry.owner_path or "")
+        entry
+        for entry in state_.stored_states
+        if "InnodbClusterPeers" in (entry.owner_path or "") and entry.name == name
     ]
     return dict(stored.content)
 
@@ -561,7 +578,14 @@ def configure_ready(relation_id: int, number: int, at: str = "") -> Seen:
 
 
 def departed(relation_id: int, number: int, at: str | None) -> Seen:
-    return ("ClusterPeerDeparted", relation_id, name(number), at)
+    """`peer_departed` of a peer that left, naming the last valid address it sent."""
+    return ("ClusterPeerDeparted", relation_id, name(number), at, False)
+
+
+def moved(relation_id: int, number: int, at: str = "") -> Seen:
+    """`peer_departed` of a peer that moved, naming the address announced, by default the
+    test helpers' address of that unit."""
+    return ("ClusterPeerDeparted", relation_id, name(number), at or address(number), True)
 
 
 def clustered(relation_id: int) -> Seen:
@@ -1030,7 +1054,11 @@ def test_available_fires_again_when_a_peers_address_user_or_password_changes(
     seen = session.peer_changed(1, databag(1, changes=changes))
 
     if "cluster-address" in changes:
-        assert seen == [available(rid, *members), configure_ready(rid, 1, "10.5.1.1")]
+        assert seen == [
+            moved(rid, 1),
+            available(rid, *members),
+            configure_ready(rid, 1, "10.5.1.1"),
+        ]
     else:
         assert seen == [available(rid, *members)]
     assert session.peer_changed(1) == []
@@ -1061,12 +1089,14 @@ def test_peer_configure_ready_fires_again_only_when_a_ready_peers_address_change
         configure_ready(rid, 1),
     ]
 
-    moved = databag(1, "configure-ready", {"cluster-address": '"mysql-1.maas"'})
-    assert session.peer_changed(1, moved) == [
+    elsewhere = databag(1, "configure-ready", {"cluster-address": '"mysql-1.maas"'})
+    assert session.peer_changed(1, elsewhere) == [
+        moved(rid, 1),
         available(rid, member(1, "mysql-1.maas"), member(2)),
         configure_ready(rid, 1, "mysql-1.maas"),
     ]
-    # A peer not configure-ready yet announces nothing when it moves, beyond `available`.
+    # A peer never announced configure-ready announces nothing when it moves, beyond
+    # `available`: no instance was added at its address.
     assert session.peer_changed(2, databag(2, "credentials", {"cluster-address": '"h2"'})) == [
         available(rid, member(1, "mysql-1.maas"), member(2, "h2"))
     ]
@@ -1243,11 +1273,13 @@ def test_peer_departed_carries_the_address_recorded_in_earlier_hooks(
 def test_peer_departed_carries_the_last_valid_address_after_a_malformed_one():
     session = formed_session(2)
     rid = session.relation_id
-    moved = databag(2, changes={"cluster-address": '"mysql-2.maas"'})
-    assert session.peer_changed(2, moved) == [
+    elsewhere = databag(2, changes={"cluster-address": '"mysql-2.maas"'})
+    assert session.peer_changed(2, elsewhere) == [
+        moved(rid, 2),
         available(rid, member(1), member(2, "mysql-2.maas")),
         configure_ready(rid, 2, "mysql-2.maas"),
     ]
+    # A malformed address is no move: the last valid one stays the instance's.
     malformed = databag(2, changes={"cluster-address": '"mysql_2"'})
     assert session.peer_changed(2, malformed) == [unavailable(rid)]
 
@@ -1264,7 +1296,7 @@ def test_peer_departed_of_a_peer_that_never_sent_an_address_carries_none():
 
 
 def test_on_the_departing_unit_no_peer_departs_and_the_states_end():
-    # This unit is unit 5, so that it can be named the departing unit.
+    # This unit is unit 5, which ops.testing itself can name as the departing unit.
     local = databag(5, "clustered")
     relation = cluster({1: databag(1), 2: databag(2)}, local=local)
     session = Session(context(DepartingCharm, unit_id=5), state(relation))
@@ -1272,12 +1304,264 @@ def test_on_the_departing_unit_no_peer_departs_and_the_states_end():
     assert session.upgraded() == formed(rid, 1, 2)
 
     # Its peers leave its view, not the cluster: `peer_departed` is for the units that stay.
-    assert session.peer_departed(1, departing=5) == [unclustered(rid), unavailable(rid)]
-    assert session.peer_departed(2, departing=5) == [disconnected(rid)]
+    assert session.peer_departed(1, departing=5) == [
+        unclustered(rid),
+        unavailable(rid),
+        disconnected(rid),
+    ]
+    assert session.peer_departed(2, departing=5) == []
     # The charm withdrew its credentials and kept its address, for the leader to remove it.
     expected = dict(local)
     del expected["cluster-user"], expected["cluster-password"]
     assert local_data(session.state, relation) == expected
+
+
+# --- 6b. The leaving unit ------------------------------------------------------------------
+# Juju names this unit as the departing one in each of its relation-departed hooks when it is
+# removed; `Session.this_unit_leaves` makes ops.testing do so for unit 0 too.
+
+
+def leaving(relation_id: int) -> list[Seen]:
+    """What a unit leaving its formed cluster hears in its first departure: every end."""
+    return [unclustered(relation_id), unavailable(relation_id), disconnected(relation_id)]
+
+
+def test_the_leaving_unit_ends_every_state_in_its_first_departure_and_starts_nothing_after():
+    session = formed_session(3)
+    rid = session.relation_id
+    # Two peers stay in its view: before, it announced `available` for them.
+    assert session.this_unit_leaves(1) == leaving(rid)
+    # Nothing starts again: not on new data, nor on a refresh, nor in the later departures.
+    assert session.peer_changed(3, databag(3, changes={"cluster-address": '"10.9.9.9"'})) == []
+    assert session.upgraded() == []
+    assert session.this_unit_leaves(2) == []
+    assert session.this_unit_leaves(3) == []
+    assert session.peer_broken() == []
+    assert stored_content(session.state)["relations"] == {}
+
+
+def test_the_leaving_unit_hears_no_peer_depart_nor_move():
+    session = formed_session(3)
+    rid = session.relation_id
+    # Peer 3 moved before this hook: the leader, not the unit leaving, removes its instance.
+    session.set_peer(3, databag(3, changes={"cluster-address": '"10.9.9.9"'}))
+
+    assert session.this_unit_leaves(1) == leaving(rid)
+
+
+def test_every_query_answers_nothing_in_every_handler_of_the_leaving_units_first_departure():
+    session = formed_session(3, WatchingCharm)
+    rid = session.relation_id
+    session.set_peers({2: databag(2), 3: databag(3)})
+    ctx = session.ctx
+
+    event = ctx.on.relation_departed(session.peer_relation(), remote_unit=1)
+    with this_unit_named_departing(), ctx(event, session.state) as mgr:
+        mgr.run()
+        views = mgr.charm.views
+
+    assert [kind for kind, _ in views] == [
+        "ClusterUnclustered",
+        "ClusterUnavailable",
+        "ClusterDisconnected",
+        "RelationDepartedEvent",
+        "CollectStatusEvent",
+    ]
+    # The relation stays, for the charm to withdraw its credentials; no peer is in it.
+    for _, answered in views:
+        assert answered == (False, False, False, (), (), (), (), (), rid)
+
+
+def test_the_leaving_units_deferred_events_already_see_nothing_in_its_first_departure():
+    relation = cluster({n: databag(n) for n in (1, 2, 3)})
+    session = Session(context(DeferringWatcherCharm), state(relation, defer="x"))
+    session.peer_changed(1)
+    assert len(session.state.deferred) == 1
+    session.set_config(defer="")
+    session.set_peers({2: databag(2), 3: databag(3)})
+    ctx = session.ctx
+
+    event = ctx.on.relation_departed(session.peer_relation(), remote_unit=1)
+    with this_unit_named_departing(), ctx(event, session.state) as mgr:
+        out = mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first, and already saw the unit leaving: no peer.
+    assert charm.peer_names == [()]
+    assert charm.seen == leaving(relation.id)
+    assert out.deferred == []
+
+
+def test_that_this_unit_is_leaving_is_kept_in_the_libraries_state():
+    session = formed_session(2)
+    assert stored_content(session.state, "_lifecycle") == {"leaving": False}
+
+    session.this_unit_leaves(1)
+
+    assert stored_content(session.state, "_lifecycle") == {"leaving": True}
+
+
+def test_a_peer_departing_is_not_this_unit_leaving():
+    session = formed_session(3)
+    rid = session.relation_id
+
+    assert session.peer_departed(1) == [
+        departed(rid, 1, address(1)),
+        available(rid, member(2), member(3)),
+    ]
+    assert stored_content(session.state, "_lifecycle") == {"leaving": False}
+    assert session.peer_joined(4, databag(4)) == [
+        available(rid, *(member(n) for n in (2, 3, 4))),
+        configure_ready(rid, 4),
+    ]
+
+
+# --- 6c. A peer that moves -----------------------------------------------------------------
+# Every address `peer_configure_ready` announced is named again by `peer_departed`, once,
+# when it stops being the peer's.
+
+
+def elsewhere(number: int, at: str, stage: ClusterStage = "clustered") -> dict[str, str]:
+    """Peer `number`'s databag at a stage, at another cluster address."""
+    return databag(number, stage, {"cluster-address": json.dumps(at)})
+
+
+def test_a_ready_peer_that_moves_is_named_at_its_old_address_then_announced_at_its_new():
+    session = formed_session(2, WatchingCharm)
+    rid = session.relation_id
+    ctx = session.ctx
+    session.set_peer(1, elsewhere(1, "10.5.1.1"))
+
+    with ctx(
+        ctx.on.relation_changed(session.peer_relation(), remote_unit=1), session.state
+    ) as mgr:
+        session.state = mgr.run()
+        seen, views = mgr.charm.seen, mgr.charm.views
+
+    assert seen == [
+        moved(rid, 1),
+        available(rid, member(1, "10.5.1.1"), member(2)),
+        configure_ready(rid, 1, "10.5.1.1"),
+    ]
+    # In the `peer_departed` handler the peer is still a peer, at its new address.
+    assert views[0] == (
+        "ClusterPeerDeparted",
+        (
+            True,
+            True,
+            True,
+            (name(1), name(2)),
+            (name(1), name(2)),
+            (name(1), name(2)),
+            (name(1), name(2)),
+            (),
+            rid,
+        ),
+    )
+    # Its move is named once; then its departure names the new address.
+    assert session.peer_changed(1) == []
+    assert session.peer_departed(1) == [
+        departed(rid, 1, "10.5.1.1"),
+        unclustered(rid),
+        unavailable(rid),
+    ]
+
+
+def test_each_address_a_peer_moves_through_is_named_once():
+    session = formed_session(2)
+    rid = session.relation_id
+
+    assert session.peer_changed(2, elsewhere(2, "mysql-2.maas"))[0] == moved(rid, 2)
+    assert session.peer_changed(2, elsewhere(2, "fd00::2"))[0] == moved(rid, 2, "mysql-2.maas")
+    assert session.peer_changed(2, elsewhere(2, "fd00::2")) == []
+    assert session.peer_departed(2)[0] == departed(rid, 2, "fd00::2")
+
+
+def test_a_peer_that_moves_while_not_configure_ready_is_named_at_the_address_announced():
+    session = formed_session(2)
+    rid = session.relation_id
+    # Unit 1 stops saying it is configure-ready (and clustered), at the same address: its
+    # instance is where it was.
+    assert session.peer_changed(1, databag(1, "credentials")) == [unclustered(rid)]
+
+    # Then it moves: the instance announced is gone from there.
+    assert session.peer_changed(1, elsewhere(1, "10.5.1.1", "credentials")) == [
+        moved(rid, 1),
+        available(rid, member(1, "10.5.1.1"), member(2)),
+    ]
+    # Once ready at the new address, it is announced there; nothing more at the old one.
+    assert session.peer_changed(1, elsewhere(1, "10.5.1.1")) == [
+        configure_ready(rid, 1, "10.5.1.1"),
+        clustered(rid),
+    ]
+    assert session.peer_changed(1, elsewhere(1, "10.5.1.2", "credentials"))[0] == moved(
+        rid, 1, "10.5.1.1"
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"cluster-address": '"mysql_1"'}, id="malformed"),
+        pytest.param({"cluster-address": None}, id="withdrawn"),
+    ],
+)
+def test_a_malformed_or_withdrawn_address_is_no_move(changes: dict[str, str | None]):
+    session = formed_session(2)
+    rid = session.relation_id
+
+    assert session.peer_changed(1, databag(1, changes=changes)) == [unavailable(rid)]
+    # The instance is still where it was: the same address brings nothing to remove.
+    assert session.peer_changed(1, databag(1)) == [
+        available(rid, member(1), member(2)),
+        configure_ready(rid, 1),
+    ]
+    assert session.peer_departed(1)[0] == departed(rid, 1, address(1))
+
+
+def test_a_move_is_named_on_a_record_an_earlier_libpatch_saved():
+    session = formed_session(2)
+    rid = session.relation_id
+    # LIBPATCH 2 recorded no announced addresses apart from the ready peers'.
+    (stored,) = [
+        s
+        for s in session.state.stored_states
+        if s.name == "_stored" and "InnodbClusterPeers" in (s.owner_path or "")
+    ]
+    record = {
+        key: value
+        for key, value in stored.content["relations"][str(rid)].items()
+        if key != "announced"
+    }
+    earlier = dataclasses.replace(stored, content={"relations": {str(rid): record}})
+    others = [s for s in session.state.stored_states if s is not stored]
+    session.state = dataclasses.replace(session.state, stored_states=[*others, earlier])
+
+    assert session.peer_changed(1, elsewhere(1, "10.5.1.1"))[0] == moved(rid, 1)
+
+
+def test_a_deferred_move_keeps_its_payload_and_an_earlier_libpatchs_is_a_departure():
+    session = formed_session(2)
+    rid = session.relation_id
+    session.set_config(defer="peer_departed")
+    session.peer_changed(1, elsewhere(1, "10.5.1.1"))
+    (deferred,) = session.state.deferred
+    assert deferred.snapshot_data["moved"] is True
+    session.set_config(defer="")
+
+    _, seen = run_seen(session.ctx, session.ctx.on.update_status(), session.state)
+    assert seen == [moved(rid, 1)]
+
+    # LIBPATCH 2 snapshot no `moved`: it named departures only.
+    snapshot = {k: v for k, v in deferred.snapshot_data.items() if k != "moved"}
+    earlier = dataclasses.replace(deferred, snapshot_data=snapshot)
+    _, seen = run_seen(
+        session.ctx,
+        session.ctx.on.update_status(),
+        dataclasses.replace(session.state, deferred=[earlier]),
+    )
+    assert seen == [departed(rid, 1, address(1))]
 
 
 # --- 7. Relation-broken --------------------------------------------------------------------
@@ -1321,6 +1605,25 @@ def test_during_relation_broken_every_query_answers_nothing(caplog: pytest.LogCa
         assert answered == (False, False, False, (), (), (), (), (), None)
     assert published is None
     assert library_warnings(caplog) == []  # relation-broken reads no peer
+
+
+def test_during_relation_broken_a_deferred_events_handler_already_sees_nothing():
+    relation = cluster({1: databag(1), 2: databag(2)})
+    session = Session(context(DeferringWatcherCharm), state(relation, defer="x"))
+    session.peer_changed(1)
+    assert len(session.state.deferred) == 1
+    session.set_config(defer="")
+    ctx = session.ctx
+
+    with ctx(ctx.on.relation_broken(session.peer_relation()), session.state) as mgr:
+        out = mgr.run()
+        charm = mgr.charm
+    assert isinstance(charm, DeferringWatcherCharm)
+
+    # The deferred `available` ran first, and already saw the relation gone.
+    assert charm.peer_names == [()]
+    assert charm.seen == leaving(relation.id)
+    assert out.deferred == []
 
 
 def test_writes_during_relation_broken_log_a_warning_and_write_nothing(
@@ -1416,6 +1719,7 @@ def test_upgrade_charm_on_a_unit_with_a_record_announces_only_what_changed():
     session.set_peer(2, databag(2, changes={"cluster-address": '"10.5.2.2"'}))
 
     assert session.upgraded() == [
+        moved(rid, 2),
         available(rid, member(1), member(2, "10.5.2.2")),
         configure_ready(rid, 2, "10.5.2.2"),
     ]
@@ -1452,14 +1756,15 @@ def test_deferred_events_keep_the_payload_they_were_emitted_with():
     assert len(out.deferred) == 3
 
     # Meanwhile unit 1 moved; the deferred events still carry what they announced.
-    moved = databag(1, changes={"cluster-address": '"10.5.1.1"'})
-    relation = dataclasses.replace(relation, peers_data={1: moved, 2: databag(2)})
+    elsewhere = databag(1, changes={"cluster-address": '"10.5.1.1"'})
+    relation = dataclasses.replace(relation, peers_data={1: elsewhere, 2: databag(2)})
     out = dataclasses.replace(out, relations=[relation], config={"defer": ""})
     out, seen = run_seen(ctx, ctx.on.relation_changed(relation, remote_unit=1), out)
 
     # The deferred ones come first (ops.testing does not keep their relative order).
     assert sorted(seen[:3], key=repr) == sorted(formed(rid, 1, 2)[1:4], key=repr)
     assert seen[3:] == [
+        moved(rid, 1),
         available(rid, member(1, "10.5.1.1"), member(2)),
         configure_ready(rid, 1, "10.5.1.1"),
     ]
@@ -1495,13 +1800,14 @@ def test_deferred_events_keep_their_payload_across_a_refresh():
     assert len(out.deferred) == 3
 
     # Refreshed again (to another ops build), after unit 2 moved.
-    moved = databag(2, changes={"cluster-address": '"10.5.2.2"'})
-    relation = dataclasses.replace(relation, peers_data={1: databag(1), 2: moved})
+    elsewhere = databag(2, changes={"cluster-address": '"10.5.2.2"'})
+    relation = dataclasses.replace(relation, peers_data={1: databag(1), 2: elsewhere})
     out = dataclasses.replace(out, relations=[relation], config={"defer": ""})
     out, seen = run_seen(ctx, ctx.on.upgrade_charm(), out)
 
     assert sorted(seen[:3], key=repr) == sorted(formed(rid, 1, 2)[1:4], key=repr)
     assert seen[3:] == [
+        moved(rid, 2),
         available(rid, member(1), member(2, "10.5.2.2")),
         configure_ready(rid, 2, "10.5.2.2"),
     ]
@@ -1591,7 +1897,16 @@ CUSTOM_EVENTS: list[Any] = [
     pytest.param(InnodbClusterPeers.on.clustered, (), (), id="clustered"),
     pytest.param(InnodbClusterPeers.on.unclustered, (), (), id="unclustered"),
     pytest.param(
-        InnodbClusterPeers.on.peer_departed, (name(1), None), (name(1), None), id="peer_departed"
+        InnodbClusterPeers.on.peer_departed,
+        (name(1), None),
+        (name(1), None, False),
+        id="peer_departed",
+    ),
+    pytest.param(
+        InnodbClusterPeers.on.peer_departed,
+        (name(1), "10.5.0.8", True),
+        (name(1), "10.5.0.8", True),
+        id="peer_departed-moved",
     ),
     pytest.param(InnodbClusterPeers.on.unavailable, (), (), id="unavailable"),
     pytest.param(InnodbClusterPeers.on.disconnected, (), (), id="disconnected"),
@@ -2569,7 +2884,7 @@ def test_the_unit_under_test_can_be_the_departing_unit_with_the_helpers_relation
     rid = relation.id
     assert session.upgraded() == formed(rid, 0, 1)
 
-    assert session.peer_departed(0, departing=3) == [unclustered(rid), unavailable(rid)]
+    assert session.peer_departed(0, departing=3) == leaving(rid)
     assert "cluster-password" not in local_data(session.state, relation)
 
 

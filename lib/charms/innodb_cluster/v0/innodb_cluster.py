@@ -29,8 +29,8 @@ peers:
 
 Each unit sends its connection information, creates its peers' cluster users once every
 peer has sent theirs, and says so; the leader adds each instance that is ready, and removes
-each one that departs. The workload calls (MySQL Shell, in the real charm) are left out:
-this charm writes down the instances it would add.
+each one that departs or moves away. The workload calls (MySQL Shell, in the real charm) are
+left out: this charm writes down the instances it would add.
 
 ```python
 from pathlib import Path
@@ -113,13 +113,17 @@ the same payload. All carry `relation`, the peer relation.
 - `peer_configure_ready` (`ClusterPeerConfigureReady`): a peer sent `unit-configure-ready`
   and a valid address, or changed its address since. Payload: `unit_name`,
   `cluster_address`. The leader's moment to add that instance. Ends with:
-- `peer_departed` (`ClusterPeerDeparted`): a peer left the relation. Payload: `unit_name`,
-  and `cluster_address`, the last valid address it sent as this library recorded it in
-  earlier hooks (None if it sent none): during relation-departed some `ops` releases cannot
-  read the departing unit's databag, and a departing peer withdraws its credentials. The
-  leader's moment to remove that instance. It never fires on the unit that is leaving
-  (relation-departed naming this unit as the departing one, or relation-broken), where the
-  peers leave its view but stay in the cluster: there the charm withdraws its credentials.
+- `peer_departed` (`ClusterPeerDeparted`): a peer's instance is gone from where it was,
+  because the peer left the relation, or because it moved: it sent another valid address
+  than the one `peer_configure_ready` announced. Payload: `unit_name`, `cluster_address`,
+  `moved`. For a peer that left, `cluster_address` is the last valid address it sent as
+  this library recorded it in earlier hooks (None if it sent none): during
+  relation-departed some `ops` releases cannot read the departing unit's databag, and a
+  departing peer withdraws its credentials. For a peer that moved (`moved` is True, the
+  peer is still in `read()`), it is the address announced, and `peer_configure_ready`
+  follows in the same hook if the peer is configure-ready at its new one. Either way, the
+  leader's moment to remove the instance at `cluster_address`. It never fires on the unit
+  that is leaving (below), where the peers leave its view but stay in the cluster.
 - `clustered` (`ClusterClustered`): at least `minimum_cluster_size - 1` peers, and every
   peer sent `unit-clustered`. Ends with `unclustered` (`ClusterUnclustered`): a peer left
   the count, or a new one has not clustered yet. The legacy layer never cleared it.
@@ -128,7 +132,15 @@ the same payload. All carry `relation`, the peer relation.
 in unit-number order), `unclustered`, `unavailable`, `disconnected`, `connected`,
 `available`, `peer_configure_ready` (per peer, in unit-number order), `clustered`. So the
 users of every peer exist (the charm created them on `available`) before the leader adds
-the first instance.
+the first instance, and a leader removes a moved peer's instance before it adds the new one.
+
+**Every address announced is named again.** Each address that `peer_configure_ready`
+announced is named again by `peer_departed`, once, when it stops being that peer's: the
+peer left, or moved to another valid address. A malformed or withdrawn address does not
+count as a move: the peer's last valid address stays the one announced. So a leader that
+adds an instance on `peer_configure_ready` and removes one on `peer_departed` keeps the
+cluster as the peers are, whichever way their addresses go; the unit that is leaving only
+stops listening, as below.
 
 **Deferral.** A deferred event carries the payload it was emitted with; compare it with
 `read()`, or reconcile holistically.
@@ -143,10 +155,19 @@ charm sent stays in the unit's databag until the charm sends something else. A l
 example does (the real charm asks MySQL Shell; the reactive leader also marked each one with
 `cluster-instance-clustered-<address>`, see below).
 
+**The leaving unit.** From the first hook in which Juju names this unit as the departing one
+(in relation-departed of the peer relation: the unit is being removed), every state ends, in
+the order above, once, and nothing starts again: the view holds no peer, every query
+answers "nothing", and no `peer_departed` fires, since the peers stay in the cluster. The
+charm's writes still go out until relation-broken: there it withdraws its credentials, as
+the example does, and `published()` still answers. A charm acting on `available` or
+`peer_configure_ready` never acts while its unit is leaving.
+
 **One view per hook.** During relation-departed the departing peer is gone for every query
 as well as for the events, from the start of the hook: the handlers of deferred events,
-which ops runs first, see the same view. Each peer's databag is read and validated at most
-once per hook.
+which ops runs first, see the same view. During relation-broken the relation is gone from
+the start of the hook too: `relation` is None and no peer is left. Each peer's databag is
+read and validated at most once per hook.
 
 ## Queries
 
@@ -176,7 +197,7 @@ string, as legacy code expects.
 | `@when('cluster.available')`, run again in every hook | `on.available`, or `is_available()` |
 | `@when('cluster.clustered')` | `on.clustered`; `is_clustered()` |
 | `endpoint.cluster.changed.unit-configure-ready`, on the leader | `on.peer_configure_ready` |
-| a peer's departure (the leader compared lists itself) | `on.peer_departed` |
+| a peer's departure (the leader compared lists itself) | `on.peer_departed` (moves too) |
 | `cluster.available()`, `cluster.clustered()` | `is_available()`, `is_clustered()` |
 | `set_cluster_connection_info(address, user, password)` | the same, with `cluster_host=` |
 | `set_unit_configure_ready()`, `set_unit_clustered()` | the same |
@@ -249,6 +270,13 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   before the hook's own event no longer see it where Juju, or a test's state, still lists it.
   Docs: a leader skips instances already added when `peer_configure_ready` fires again after
   a refresh, and the migration table maps the leadership layer's flags.
+- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
+  departing one, every state ends there, once, and none starts again (it announced
+  `available` and `clustered` for the peers still in its view). During relation-broken the
+  relation is gone from the start of the hook, for the handlers of deferred events too.
+  `peer_departed` also fires, with `moved` True, when a ready peer moves to another address,
+  naming the address `peer_configure_ready` announced, so that the leader removes that
+  instance; before, the old address was forgotten.
 """
 
 from __future__ import annotations
@@ -278,7 +306,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2"]
 
@@ -774,17 +802,46 @@ class ClusterPeerConfigureReady(_ClusterPeerEvent):
 
 
 class ClusterPeerDeparted(_ClusterPeerEvent):
-    """A peer left the relation, while this unit stays.
+    """A peer's instance is gone from where it was: the peer left, or it moved.
 
-    `cluster_address` is the last valid address it sent, kept by this library from earlier
-    hooks, since the departing unit's databag may be unreadable by now; None if it never sent
-    one. The leader's moment to remove that instance from the cluster.
+    The leader's moment to remove the instance at `cluster_address` from the cluster. When
+    the peer left the relation (while this unit stays), `cluster_address` is the last valid
+    address it sent, kept by this library from earlier hooks, since the departing unit's
+    databag may be unreadable by now; None if it never sent one. When the peer is still
+    there but sent another address (`moved`), `cluster_address` is the one that
+    `peer_configure_ready` announced; `peer_configure_ready` follows, in the same hook, if
+    the peer is configure-ready at its new address.
     """
+
+    def __init__(
+        self,
+        handle: ops.Handle,
+        relation: ops.Relation,
+        unit_name: str,
+        cluster_address: str | None,
+        moved: bool = False,
+    ):
+        super().__init__(handle, relation, unit_name, cluster_address)
+        self._moved = moved
 
     @property
     def cluster_address(self) -> str | None:
-        """The departed peer's last cluster address, or None."""
+        """The address of the instance that is gone, or None if the peer never sent one."""
         return self._cluster_address
+
+    @property
+    def moved(self) -> bool:
+        """Whether the peer is still there, at another address; False when it left."""
+        return self._moved
+
+    def snapshot(self) -> dict[str, Any]:
+        """Keep the relation, the peer, its former address and whether it moved."""
+        return {**super().snapshot(), "moved": self._moved}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Rebuild a deferred event; one deferred by LIBPATCH 2 or earlier was a departure."""
+        super().restore(snapshot)
+        self._moved = snapshot.get("moved") is True
 
 
 class InnodbClusterPeersEvents(ops.ObjectEvents):
@@ -899,6 +956,25 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
+    """Whether Juju names this unit as the one departing the endpoint's relation.
+
+    Juju does so only when the unit itself is going (scaled down or removed), in each of its
+    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    """
+    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+
+
+def _broken_in_this_hook(relation_name: str) -> int | None:
+    """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
+    if endpoint != relation_name or not relation_id.isdigit():
+        return None
+    return int(relation_id) if hook.endswith("-relation-broken") else None
+
+
 class InnodbClusterPeers(ops.Object):
     """The `mysql-innodb-cluster` peer interface: every unit both writes and reads.
 
@@ -915,6 +991,7 @@ class InnodbClusterPeers(ops.Object):
 
     on = InnodbClusterPeersEvents()  # pyright: ignore[reportAssignmentType]
     _stored = ops.StoredState()
+    _lifecycle = ops.StoredState()
 
     def __init__(
         self, charm: ops.CharmBase, relation_name: str = "cluster", minimum_cluster_size: int = 3
@@ -923,15 +1000,21 @@ class InnodbClusterPeers(ops.Object):
         _check_endpoint(charm, relation_name)
         self._relation_name = relation_name
         self._minimum_cluster_size = _check_minimum(minimum_cluster_size)
+        self._lifecycle.set_default(leaving=False)
+        if _leaving_in_this_hook(relation_name, self.model.unit.name):
+            self._lifecycle.leaving = True
+        # Whether this unit is going: kept, since only relation-departed hooks say so.
+        self._leaving: bool = self._lifecycle.leaving
         # Known before any event: ops runs the deferred events' handlers first.
         self._departing = _departing_in_this_hook()
-        self._broken: int | None = None
+        self._broken = _broken_in_this_hook(relation_name)
         self._reads: dict[str, _PeerRead] = {}
         self._view: ClusterView | None = None
         self._warned: set[tuple[str, tuple[str, ...]]] = set()
         # Per relation id: whether it was connected, the digest `available` announced (or
-        # None), whether it was clustered; each peer's last valid address ("" if none), and
-        # the address each configure-ready peer was announced with.
+        # None), whether it was clustered; each peer's last valid address ("" if none), the
+        # address each configure-ready peer was announced with, and each address
+        # `peer_configure_ready` announced that no event has named again since.
         self._stored.set_default(relations={})
         events = charm.on[relation_name]
         for event in (
@@ -951,7 +1034,11 @@ class InnodbClusterPeers(ops.Object):
 
     @property
     def relation(self) -> ops.Relation | None:
-        """The peer relation, or None before it exists (install) or while it is broken."""
+        """The peer relation, or None before it exists (install) or while it is broken.
+
+        While this unit is leaving it is still there, for the charm to withdraw its
+        credentials, but it holds no peer for any query.
+        """
         relation = self.model.get_relation(self._relation_name)
         if relation is None or relation.id == self._broken:
             return None
@@ -1135,9 +1222,12 @@ class InnodbClusterPeers(ops.Object):
     def _remote_units(self, relation: ops.Relation) -> list[ops.Unit]:
         """The peers in unit-number order, leaving out one that departs in this hook.
 
-        A unit without a databag is left out: during relation-departed, some ops releases list
-        the departing unit in `relation.units` but not in `relation.data`.
+        None while this unit is leaving, or the relation is being broken. A unit without a
+        databag is left out: during relation-departed, some ops releases list the departing
+        unit in `relation.units` but not in `relation.data`.
         """
+        if self._leaving or relation.id == self._broken:
+            return []
         return sorted(
             (
                 unit
@@ -1175,7 +1265,10 @@ class InnodbClusterPeers(ops.Object):
         if departing is None:
             self._start_view()
         else:
+            if departing.name == self.model.unit.name:
+                self._start_leaving()
             self._start_view(departing=(event.relation.id, departing.name))
+        # While leaving the view is empty: reconciling only ends what was announced.
         self._reconcile(event.relation)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
@@ -1193,6 +1286,10 @@ class InnodbClusterPeers(ops.Object):
             del self._stored.relations[key]
         if relation is not None:
             self._reconcile(relation)
+
+    def _start_leaving(self) -> None:
+        """This unit is going: from now on the view holds no peer, and no state starts."""
+        self._lifecycle.leaving = self._leaving = True
 
     def _start_view(
         self, departing: tuple[int, str] | None = None, broken: int | None = None
@@ -1213,6 +1310,7 @@ class InnodbClusterPeers(ops.Object):
             for peer in view.peers
             if peer.configure_ready and peer.cluster_address is not None
         }
+        moved, announced = _moves(_announced(before), addresses, ready)
         available = _credentials_digest(view.peers) if view.available else None
         record = {
             "connected": bool(view.peers),
@@ -1220,10 +1318,11 @@ class InnodbClusterPeers(ops.Object):
             "clustered": view.clustered,
             "addresses": addresses,
             "ready": ready,
+            "announced": announced,
         }
         if record != before:  # an unchanged record is not saved again: it grows with the peers
             self._stored.relations[key] = record
-        self._emit(relation, view, before, ready, available)
+        self._emit(relation, view, before, record, moved)
 
     def _addresses(
         self, peers: tuple[ClusterPeer, ...], before: Mapping[str, str]
@@ -1239,17 +1338,11 @@ class InnodbClusterPeers(ops.Object):
         relation: ops.Relation,
         view: ClusterView,
         before: Mapping[str, Any],
-        ready: Mapping[str, str],
-        available: str | None,
+        record: Mapping[str, Any],
+        moved: Mapping[str, str],
     ) -> None:
-        joined = {peer.unit_name for peer in view.peers}
-        departed = sorted(set(before["addresses"]) - joined, key=_unit_name_number)
-        # When this unit is the one leaving, its peers leave its view but stay in the cluster.
-        leaving = self._departing == (relation.id, self.model.unit.name)
-        leaving = leaving or relation.id == self._broken
-        for unit_name in [] if leaving else departed:
-            address = before["addresses"][unit_name] or None
-            self.on.peer_departed.emit(relation, unit_name, address)
+        for unit_name, (address, has_moved) in self._gone(relation, before, record, moved):
+            self.on.peer_departed.emit(relation, unit_name, address, has_moved)
         if before["clustered"] and not view.clustered:
             self.on.unclustered.emit(relation)
         if before["available"] and not view.available:
@@ -1258,13 +1351,65 @@ class InnodbClusterPeers(ops.Object):
             self.on.disconnected.emit(relation)
         if view.peers and not before["connected"]:
             self.on.connected.emit(relation)
+        available = record["available"]
         if available is not None and available != before["available"]:
             self.on.available.emit(relation, view.members)
-        for unit_name, address in ready.items():
+        for unit_name, address in record["ready"].items():
             if before["ready"].get(unit_name) != address:
                 self.on.peer_configure_ready.emit(relation, unit_name, address)
         if view.clustered and not before["clustered"]:
             self.on.clustered.emit(relation)
+
+    def _gone(
+        self,
+        relation: ops.Relation,
+        before: Mapping[str, Any],
+        record: Mapping[str, Any],
+        moved: Mapping[str, str],
+    ) -> list[tuple[str, tuple[str | None, bool]]]:
+        """The peers whose instance is gone from where it was, in unit-number order.
+
+        Each with the address it is gone from, and whether the peer moved rather than left.
+        """
+        gone: dict[str, tuple[str | None, bool]] = {
+            unit_name: (address, True) for unit_name, address in moved.items()
+        }
+        # When this unit is the one leaving, its peers leave its view but stay in the cluster;
+        # so do they when the relation is broken (this unit leaving, or the application).
+        if not self._leaving and relation.id != self._broken:
+            for unit_name in set(before["addresses"]) - set(record["addresses"]):
+                gone[unit_name] = (before["addresses"][unit_name] or None, False)
+        return sorted(gone.items(), key=lambda item: _unit_name_number(item[0]))
+
+
+def _announced(before: Mapping[str, Any]) -> Mapping[str, str]:
+    """The addresses `peer_configure_ready` announced that no event has named again since.
+
+    A record saved by LIBPATCH 2 or earlier lacks them: it announced the ready peers' then.
+    """
+    return before.get("announced", before["ready"])
+
+
+def _moves(
+    announced: Mapping[str, str], addresses: Mapping[str, str], ready: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The peers that moved from an announced address, and what stays announced after.
+
+    A peer still joined moved when its last valid address is no longer the one announced;
+    a peer no longer joined departed, which `peer_departed` says otherwise (or nothing says,
+    when this unit leaves: the peers stay in the cluster). Once `peer_departed` names an
+    announced address, it is no longer announced; a ready peer's current address is.
+    """
+    moved: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    for unit_name, address in announced.items():
+        if unit_name not in addresses:
+            continue  # departed, or out of this unit's view
+        if addresses[unit_name] == address:
+            kept[unit_name] = address
+        else:
+            moved[unit_name] = address
+    return moved, {**kept, **ready}
 
 
 _NOTHING_ANNOUNCED: dict[str, Any] = {
@@ -1273,6 +1418,7 @@ _NOTHING_ANNOUNCED: dict[str, Any] = {
     "clustered": False,
     "addresses": {},
     "ready": {},
+    "announced": {},
 }
 
 
