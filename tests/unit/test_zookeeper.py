@@ -1508,7 +1508,6 @@ def test_the_relation_being_broken_is_taken_from_the_hook_environment(
     assert zookeeper_library._broken_in_this_hook("zookeeper") == broken  # pyright: ignore[reportPrivateUsage]
 
 
-
 def test_a_leaving_provider_writes_nothing_on_a_relation_created_while_it_leaves():
     relation = client_relation((0,))
     session = Session(zookeeper_context(), testing.State(relations=[relation]))
@@ -1726,7 +1725,6 @@ def test_a_unit_usable_again_after_a_seen_departure_keeps_that_departure():
     churn(session, relation.id, rounds=20, first=1)  # 20 units come and go, unseen
 
     assert "zookeeper/0" in ask(session.state, ZookeeperRequires.departing_units)
-
 
 
 def test_a_refresh_forgets_the_queued_units_of_a_relation_that_is_gone_without_a_broken_hook():
@@ -2243,7 +2241,6 @@ def test_a_data_platform_zookeeper_is_named_by_a_query_and_a_warning_that_holds_
     for text in (caplog.text, repr(others), str(others[0]), *ctx.juju_log):
         for value in DATA_PLATFORM_APP_DATA.values():
             assert value not in str(text)
-
 
 
 def test_a_data_platform_zookeeper_is_warned_about_once_when_the_charm_asks_before_the_library(
