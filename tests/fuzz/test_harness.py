@@ -83,7 +83,7 @@ class FakeRequires(ops.Object):
     def __init__(self, charm: ops.CharmBase, flaw: str):
         super().__init__(charm, "fake")
         self.flaw = flaw
-        self._stored.set_default(started=[], leaving=False)
+        self._stored.set_default(started=[], leaving=False, kept="")
         events = charm.on["fake"]
         for event in (
             events.relation_joined,
@@ -135,6 +135,8 @@ class FakeRequires(ops.Object):
             raise RuntimeError("a remote value broke the hook")
         if self.flaw == "leak" and "secret" in databag:
             logger.warning("received %s", databag["secret"])
+        if self.flaw == "keeps-secret" and "secret" in databag:
+            self._stored.kept = databag["secret"]
 
     @staticmethod
     def _has_port(relation: ops.Relation, units: set[ops.Unit]) -> bool:
@@ -173,11 +175,18 @@ def run_machine(
         ("blind-after-refresh", EventQueryDisagreementError),
         # Named as the departing unit, it goes on as if a remote unit had left.
         ("stays-while-leaving", LeavingUnitError),
+        # A secret from a databag written into the unit's stored state.
+        ("keeps-secret", SecretLeakError),
     ],
 )
 def test_each_planted_defect_of_a_role_is_found(flaw: str, finding: type[Exception]):
     with pytest.raises(finding):
         run_machine(fake_target(flaw))
+
+
+def test_a_role_whose_tokens_mark_plain_values_may_keep_them_in_its_state():
+    # The same role as "keeps-secret" above, whose tokens now mark no secret.
+    run_machine(dataclasses.replace(fake_target("keeps-secret"), tokens_are_secrets=False))
 
 
 class PeerRelationMachine(RemoteDataMachine):
