@@ -348,6 +348,8 @@ JSON-encoded twice is read too.
   that sends only `services`) is announced by `new_website`, whose `websites` may then be
   empty, and by `website_removed`, where it fired nothing after `connected`.
   `get_ingress_address()` answers None for a relation out of the hook's view.
+  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
+  underscores, as ops.testing of the ops 2 era sets them.
 """
 
 from __future__ import annotations
@@ -1468,23 +1470,41 @@ def _departing_in_this_hook() -> tuple[int, str] | None:
     return int(relation_id), unit
 
 
+def _hook_relation() -> tuple[str, int] | None:
+    """The endpoint and id of the relation the current hook is for, from Juju's environment.
+
+    Juju sets `JUJU_RELATION_ID` to `<endpoint>:<id>` and `JUJU_RELATION` to the endpoint;
+    ops.testing of the ops 2 era sets the id alone, so the endpoint is taken from either.
+    """
+    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    endpoint = endpoint or os.environ.get("JUJU_RELATION", "")
+    if not endpoint or not relation_id.isdigit():
+        return None
+    return endpoint, int(relation_id)
+
+
 def _leaving_in_this_hook(relation_name: str, unit_name: str) -> bool:
     """Whether Juju names this unit as the one departing a relation of the endpoint.
 
     Juju does so only when the unit itself is going (scaled down or removed), in each of its
-    relation-departed hooks; `JUJU_RELATION_ID` is `<endpoint>:<id>`.
+    relation-departed hooks.
     """
-    endpoint, _, _ = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
-    return endpoint == relation_name and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+    hook_relation = _hook_relation()
+    return (
+        hook_relation is not None
+        and hook_relation[0] == relation_name
+        and os.environ.get("JUJU_DEPARTING_UNIT") == unit_name
+    )
 
 
 def _broken_in_this_hook(relation_name: str) -> int | None:
     """The id of the endpoint's relation that this hook, a relation-broken hook, is for."""
-    endpoint, _, relation_id = os.environ.get("JUJU_RELATION_ID", "").rpartition(":")
+    hook_relation = _hook_relation()
     hook = os.environ.get("JUJU_HOOK_NAME") or os.environ.get("JUJU_DISPATCH_PATH", "")
-    if endpoint != relation_name or not relation_id.isdigit():
+    # Juju names hooks with dashes; ops.testing of the ops 2 era dispatches with underscores.
+    if hook_relation is None or hook_relation[0] != relation_name:
         return None
-    return int(relation_id) if hook.endswith("-relation-broken") else None
+    return hook_relation[1] if hook.replace("_", "-").endswith("-relation-broken") else None
 
 
 class _HttpEndpoint(ops.Object, metaclass=abc.ABCMeta):
