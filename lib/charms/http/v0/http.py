@@ -1828,12 +1828,13 @@ class HttpRequires(_HttpEndpoint):
         websites = self._relation_websites(relation)
         units = self._remote_units(relation)
         usable = [website.unit_name for website in websites]
+        is_usable = set(usable)  # a list's `in` would make the hook quadratic in the units
         # A unit that sends extra keys without being usable (a legacy website that sends only
         # `services`): a reverse proxy reads it with extras(), so its keys are announced too.
         extras_only = [
             unit.name
             for unit in units
-            if unit.name not in usable and self._read_unit(relation, unit).extra
+            if unit.name not in is_usable and self._read_unit(relation, unit).extra
         ]
         reads = {name: self._reads[relation.id, name] for name in (*usable, *extras_only)}
         offer = _offer_digest(websites, extras_only, reads) if reads else None
@@ -1850,7 +1851,7 @@ class HttpRequires(_HttpEndpoint):
 
         # A usable unit is removed once it is no longer usable; one that sent extra keys
         # alone, once it sends none (or is usable after all, which new_website announces).
-        removed = [name for name in before["units"].split() if name not in usable]
+        removed = [name for name in before["units"].split() if name not in is_usable]
         removed += [name for name in before["extras_only"].split() if name not in reads]
         for unit_name in sorted(removed, key=_name_number):
             self.on.website_removed.emit(relation, unit_name)
