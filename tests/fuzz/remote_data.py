@@ -24,7 +24,10 @@ The unit under test may also leave (`this_unit_leaves`): it is scaled down, and 
 relation-departed for each remote unit of each relation, naming this unit as the departing
 one, then relation-broken for each relation. From the first of those hooks it must announce
 no start, and by the end of that hook every state it announced must have ended
-(`LeavingUnitError`). A unit that left makes no new relation and hears no new unit.
+(`LeavingUnitError`). A unit that is leaving makes no new relation and hears no new unit.
+Once it is gone, a new unit takes its place (`juju add-unit`), with no state of its own, and
+the example goes on with it: the steps left read remote data again, rather than running
+hooks on a unit that Juju would have removed.
 
 Deferred events that ops re-emits in a later hook carry the payload they had when first
 emitted, by design, so they count neither as announcements nor as repeats.
@@ -240,8 +243,15 @@ class RemoteDataMachine(RuleBasedStateMachine):
         """
         kept = [s for s in self.state.stored_states if not self._owned_by_library(s)]
         self.state = dataclasses.replace(self.state, stored_states=kept, deferred=[])
-        self.announced = {pair.start: {} for pair in self.target.pairs}
+        self._forget_announcements()
         self._run(self.ctx.on.upgrade_charm(), data, "refresh from the reactive charm")
+
+    def _forget_announcements(self) -> None:
+        """The library's memory is gone (a refresh, a new unit): the machine's goes with it.
+
+        A machine that follows more of what the library announced forgets that here too.
+        """
+        self.announced = {pair.start: {} for pair in self.target.pairs}
 
     @precondition(
         lambda self: (
@@ -272,6 +282,21 @@ class RemoteDataMachine(RuleBasedStateMachine):
             self.state = dataclasses.replace(
                 self.state, relations=[r for r in self.state.relations if r.id != relation.id]
             )
+        self._replaced_by_a_new_unit(data)
+
+    def _replaced_by_a_new_unit(self, data: st.DataObject) -> None:
+        """The unit is gone with its state; a new one is deployed in its place.
+
+        A peer endpoint's relation is the application's: the new unit has it from the start,
+        as the same relation.
+        """
+        self.steps.append("a new unit takes the place of the one that left")
+        self.state = testing.State(config={DEFER_OPTION: ""})
+        self.leaving = False
+        self._forget_announcements()
+        if self.target.is_peer:
+            self.next_relation_id = 1
+            self._relate(data)
 
     def _owned_by_library(self, stored: testing.StoredState) -> bool:
         owner = stored.owner_path or ""

@@ -52,7 +52,6 @@ import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import rule
 from ops import testing
 
 from charms.http.v0.http import (
@@ -833,11 +832,9 @@ class HttpRequiresMachine(RemoteDataMachine):
         # Per relation: the units announced by `new_website` that `website_removed` named since.
         self.removed: dict[int, set[str]] = {}
 
-    @rule(data=st.data())
-    def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
-        """`juju refresh` from the reactive charm: nothing is known to be announced."""
+    def _forget_announcements(self) -> None:
+        super()._forget_announcements()
         self.offers, self.removed = {}, {}
-        super().refresh_from_reactive_charm(data)
 
     def _check_events(self, recording: Recording, reemitted: set[str]) -> None:
         fresh = [seen for seen in recording.events if seen.handle not in reemitted]

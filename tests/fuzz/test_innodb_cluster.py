@@ -468,7 +468,7 @@ class ClusterPeersMachine(RemoteDataMachine):
         # hook, so that none of them departs: this unit is leaving, or the relation broken.
         self.peers_stay = False
         # Each peer's last valid address since the library's memory began (a refresh from
-        # the reactive charm wipes it): what `peer_departed` must carry.
+        # the reactive charm, or a new unit, wipes it): what `peer_departed` must carry.
         self.last_address: dict[str, str] = {}
         # The address `peer_configure_ready` announced for each peer still ready.
         self.ready_announced: dict[str, str] = {}
@@ -476,14 +476,11 @@ class ClusterPeersMachine(RemoteDataMachine):
         # since, by peer: the leader's instances.
         self.instances: dict[str, str] = {}
 
-    @precondition(lambda self: not self.leaving)  # a unit being removed is not refreshed
-    @rule(data=st.data())
-    def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
-        """`juju refresh` from the reactive charm: the library remembers nothing."""
+    def _forget_announcements(self) -> None:
+        super()._forget_announcements()
         self.last_address = {}
         self.ready_announced = {}
         self.instances = {}
-        super().refresh_from_reactive_charm(data)
 
     @precondition(lambda self: any(remote_units(relation) for relation in self.relations))
     @rule(data=st.data())
