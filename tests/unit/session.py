@@ -7,6 +7,7 @@ must not, find a departing unit; and a departure that follows a deferred event.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -155,21 +156,32 @@ def set_hook_environment(monkeypatch: pytest.MonkeyPatch, unit: str, relation_id
 
 
 def run_departure_after_a_deferred_event(
-    ctx: testing.Context[Any], relation: testing.Relation, departing: int
+    ctx: testing.Context[Any],
+    relation: testing.Relation,
+    departing: int,
+    *,
+    this_unit: bool = False,
 ) -> ops.CharmBase:
     """The charm after relation-departed of unit `departing`, with an event deferred before.
 
     The charm's config option `defer` makes it defer an event in relation-changed of unit 0;
     ops runs that event's handler again at the start of the departure hook, before the
     library has observed the hook's own event. The departing unit stays listed, as ops.testing
-    keeps it and some Juju versions do.
+    keeps it and some Juju versions do. With `this_unit`, Juju names the unit under test as
+    the departing one instead: it is being removed, and the hook is its departure from unit
+    `departing`.
     """
     state = testing.State(config={"defer": "x"}, relations=[relation])
     state = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
     assert len(state.deferred) == 1
     state = dataclasses.replace(state, config={"defer": ""})
-    event = ctx.on.relation_departed(relation, remote_unit=departing, departing_unit=departing)
-    with ctx(event, state) as mgr:
+    if this_unit:
+        event = ctx.on.relation_departed(relation, remote_unit=departing)
+        naming = this_unit_named_departing()
+    else:
+        event = ctx.on.relation_departed(relation, remote_unit=departing, departing_unit=departing)
+        naming = contextlib.nullcontext()
+    with naming, ctx(event, state) as mgr:
         out = mgr.run()
         charm = mgr.charm
     assert out.deferred == []

@@ -52,7 +52,6 @@ from charms.zookeeper.v0.zookeeper import (
     ZookeeperUnit,
     zookeeper_relation_for_testing,
 )
-from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -2352,17 +2351,9 @@ def test_the_leaving_requirer_ends_every_state_in_its_first_departure_and_starts
 
 def test_the_leaving_units_deferred_events_already_see_nothing_in_its_first_departure():
     relation = kafka_relation({0: kafka_unit(0)})
-    ctx = client_context(DeferringWatcherCharm)
-    state = ctx.run(
-        ctx.on.relation_changed(relation, remote_unit=0),
-        testing.State(config={"defer": "x"}, relations=[relation]),
+    charm = run_departure_after_a_deferred_event(
+        client_context(DeferringWatcherCharm), relation, 0, this_unit=True
     )
-    state = dataclasses.replace(state, config={"defer": ""})
-
-    event = ctx.on.relation_departed(relation, remote_unit=0)
-    with this_unit_named_departing(), ctx(event, state) as mgr:
-        mgr.run()
-        charm = mgr.charm
     assert isinstance(charm, DeferringWatcherCharm)
 
     # The deferred `available` ran first, and already saw the endpoint as this unit leaves it.
