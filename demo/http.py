@@ -30,7 +30,14 @@ import yaml
 
 from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
 from demo import story
-from demo.deployment import Application, Endpoint, Integration, Unit, load_charmcraft_yaml
+from demo.deployment import (
+    Application,
+    Endpoint,
+    HookRun,
+    Integration,
+    Unit,
+    load_charmcraft_yaml,
+)
 from demo.story import Stage, Story, expect, expect_status
 from http_roles import BACKENDS_FILE
 
@@ -238,19 +245,9 @@ class HttpStory(Story):
             "app legacy runs the reactive charm, played by a stand-in that writes what an "
             "interface-http release wrote: every value JSON-encoded, addresses in quotes"
         )
-        deployment = stage.deployment
-        deployment.deploy(
-            "legacy",
-            ReactiveWebsiteStandIn,
-            config={"website-port": WEBSITE_PORT},
-            # The reactive charm declares the same endpoint as the charm it is refreshed to.
-            charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm),
+        legacy, relation, runs = _relate_legacy_website(
+            stage, cast, "legacy", ReactiveWebsiteStandIn
         )
-        legacy = deployment.apps["legacy"]
-        runs = deployment.integrate(
-            Endpoint(legacy, "website"), Endpoint(cast.proxy, "reverseproxy"), "http"
-        )
-        relation = deployment.integrations[-1]
         unit = _first(legacy)
         quoted = json.dumps(unit.address)
         expect_wire(
@@ -298,18 +295,9 @@ class HttpStory(Story):
             "app landscape runs a legacy charm that hands haproxy its own stanzas, as "
             "Landscape's does, played by a stand-in: services, and no hostname or port"
         )
-        deployment = stage.deployment
-        deployment.deploy(
-            "landscape",
-            ServicesOnlyWebsiteStandIn,
-            config={"website-port": WEBSITE_PORT},
-            charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm),
+        landscape, relation, runs = _relate_legacy_website(
+            stage, cast, "landscape", ServicesOnlyWebsiteStandIn
         )
-        landscape = deployment.apps["landscape"]
-        runs = deployment.integrate(
-            Endpoint(landscape, "website"), Endpoint(cast.proxy, "reverseproxy"), "http"
-        )
-        relation = deployment.integrations[-1]
         unit = _first(landscape)
         expect_services_only_wire(unit, relation, WEBSITE_PORT)
         # No port, so no `HttpAvailable`: `HttpNewWebsite` announces its services alone.
@@ -403,6 +391,28 @@ def expect_website_wire(cast: Cast, vip: str) -> None:
                 "extended_data": legacy_extended_data(vip),
             },
         )
+
+
+def _relate_legacy_website(
+    stage: Stage, cast: Cast, name: str, charm: type[ops.CharmBase]
+) -> tuple[Application, Integration, list[HookRun]]:
+    """Deploy a legacy website's stand-in as app `name`, and relate it to the proxy.
+
+    The stand-in is deployed with the demo charm's metadata: a legacy charm declares the same
+    `website` endpoint (and the port option) as the charm it is refreshed to.
+    """
+    deployment = stage.deployment
+    deployment.deploy(
+        name,
+        charm,
+        config={"website-port": WEBSITE_PORT},
+        charmcraft_yaml=load_charmcraft_yaml(LegacyInterfacesDemoCharm),
+    )
+    app = deployment.apps[name]
+    runs = deployment.integrate(
+        Endpoint(app, "website"), Endpoint(cast.proxy, "reverseproxy"), "http"
+    )
+    return app, deployment.integrations[-1], runs
 
 
 def expect_services_only_wire(unit: Unit, integration: Integration, port: int) -> None:
