@@ -1,15 +1,16 @@
 """Hostile remote data: hook sequences that no library role may stumble over.
 
-`remote_data_test(target)` builds a hypothesis state machine for one role. Its rules are
-the relation hooks Juju runs (created, joined then changed, changed, departed, broken) on up
-to `max_relations` relations (at most 3) with up to 5 remote units each, an unrelated hook,
-and a refresh from the reactive charm (below), each with a generated set of library events
-that the charm defers. Every joined or changed unit publishes a generated databag. A peer
-endpoint has one relation (a `testing.PeerRelation`), whose remote units are the charm's own
-units from 1 up, the unit under test being unit 0: the machine makes it first, as Juju does
-when it deploys the unit, breaks it at most once (the application is going), and only once
-as many units as it makes have joined, and never makes another. After every hook the machine
-checks:
+`remote_data_test(target)` builds a hypothesis state machine for one role. Its rules are the
+relation hooks Juju runs (created, joined then changed, changed, departed, broken) on up to
+`max_relations` relations (at most 3) with up to 5 remote units each, and a hook that reads no
+new data (an unrelated hook, or a refresh from the reactive charm, below), each with a
+generated set of library events that the charm defers. Every joined or changed unit publishes a
+generated databag. The unit is deployed with a first relation, which at least one unit joins
+unless it is a peer relation, so that almost every example reads remote data. A peer endpoint
+has one relation (a `testing.PeerRelation`), whose remote units are the charm's own units from
+1 up, the unit under test being unit 0: the machine makes it first, as Juju does when it
+deploys the unit, breaks it at most once (the application is going), and only once as many
+units as it makes have joined, and never makes another. After every hook the machine checks:
 
 - no exception escaped the hook or a query (`UncaughtError`);
 - no secret reached a log record, an exception or a repr (`SecretLeakError`);
@@ -89,11 +90,12 @@ from tests.fuzz.harness import (
     with_remote_units,
 )
 from tests.fuzz.hostile import SECRETS
-from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, SHARDS
+from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, READING_MACHINE_EXAMPLES, SHARDS
 from tests.this_unit_leaving import this_unit_named_departing
 
 MAX_UNITS = 5
 _JOINING = st.integers(0, MAX_UNITS)
+_FIRST_JOINING = st.integers(1, MAX_UNITS)
 
 
 class RemoteDataMachine(RuleBasedStateMachine):
@@ -125,13 +127,18 @@ class RemoteDataMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def deploy(self, data: st.DataObject) -> None:
-        """The unit is deployed: a peer endpoint's relation exists from then on.
+        """The unit is deployed with a first relation of its endpoint, which units may join.
 
-        Juju makes it once, before the install hook; it is broken when the application goes.
-        Any other endpoint's relations come with `relate`.
+        A peer endpoint's relation exists from then on: Juju makes it once, before the install
+        hook, and breaks it when the application goes. Another endpoint's first relation is
+        made here too, rather than left to `relate`: in each example hypothesis turns some
+        rules off (swarm testing), and an example without `relate` would spend all its hooks
+        on a unit with no relation, reading no remote data. For the same reason at least one
+        unit joins that relation (`join` may be off too). A unit without relations is still
+        tried, once its relations are broken; a peer relation may start with no other unit,
+        as a one-unit application's does.
         """
-        if self.target.is_peer:
-            self._relate(data)
+        self._relate(data, _JOINING if self.target.is_peer else _FIRST_JOINING)
 
     @precondition(lambda self: self._can_relate())
     @rule(data=st.data())
@@ -140,21 +147,25 @@ class RemoteDataMachine(RuleBasedStateMachine):
 
         Joining here, rather than only in `join`, keeps most hooks busy with remote data.
         """
-        self._relate(data)
+        self._relate(data, _JOINING)
 
-    def _relate(self, data: st.DataObject) -> None:
+    def _relate(self, data: st.DataObject, joining: st.SearchStrategy[int]) -> None:
         relation = endpoint_relation(self.target, {}, id=self.next_relation_id)
         self.next_relation_id += 1
         self.next_unit[relation.id] = first_remote_unit(self.target)
         self._replace(relation)
         self._run(self.ctx.on.relation_created(relation), data, f"created {relation.id}")
-        for _ in range(data.draw(_JOINING, label="units joining")):
+        for _ in range(data.draw(joining, label="units joining")):
             self._join(relation, data)
 
     @precondition(lambda self: any(self._can_join(relation) for relation in self.relations))
     @rule(data=st.data())
     def join(self, data: st.DataObject) -> None:
-        """A remote unit joins with a databag: relation-joined, then relation-changed."""
+        """A remote unit joins with a databag: relation-joined, then relation-changed.
+
+        The unit may have written again by the time relation-changed runs (Juju runs it after
+        relation-joined, not at once): then that hook reads a databag of its own.
+        """
         self._join(
             data.draw(st.sampled_from([r for r in self.relations if self._can_join(r)])), data
         )
@@ -167,6 +178,9 @@ class RemoteDataMachine(RuleBasedStateMachine):
         relation = self._with_units(relation, {**remote_units(relation), unit: databag})
         where = f"relation {relation.id} unit {unit}"
         self._run(self.ctx.on.relation_joined(relation, remote_unit=unit), data, f"joined {where}")
+        if data.draw(st.booleans(), label="wrote again before relation-changed"):
+            self._publish(relation, unit, data)
+            return
         relation = self._current(relation.id)
         self._run(
             self.ctx.on.relation_changed(relation, remote_unit=unit), data, f"changed {where}"
@@ -227,14 +241,21 @@ class RemoteDataMachine(RuleBasedStateMachine):
             self.state, relations=[r for r in self.state.relations if r.id != relation.id]
         )
 
-    @rule(data=st.data())
-    def unrelated_hook(self, data: st.DataObject) -> None:
-        """A hook that has nothing to do with the relation: update-status."""
-        self._run(self.ctx.on.update_status(), data, "update-status")
+    @rule(data=st.data(), refresh=st.booleans())
+    def hook_without_new_data(self, data: st.DataObject, refresh: bool) -> None:
+        """A hook in which no remote unit has published anything new: update-status, or a
+        refresh from the reactive charm.
 
-    @precondition(lambda self: not self.leaving)  # a unit being removed is not refreshed
-    @rule(data=st.data())
-    def refresh_from_reactive_charm(self, data: st.DataObject) -> None:
+        One rule rather than two: in each example hypothesis turns some rules off (swarm
+        testing), and with a rule for each, examples that kept only these two spent most of
+        their hooks reading no new remote data.
+        """
+        if refresh and not self.leaving:  # a unit being removed is not refreshed
+            self._refresh_from_reactive_charm(data)
+        else:
+            self._run(self.ctx.on.update_status(), data, "update-status")
+
+    def _refresh_from_reactive_charm(self, data: st.DataObject) -> None:
         """`juju refresh` from the reactive charm: the relations stay, no ops state exists.
 
         The reactive charm kept its own state, which the ops charm cannot read: the library's
@@ -296,7 +317,7 @@ class RemoteDataMachine(RuleBasedStateMachine):
         self._forget_announcements()
         if self.target.is_peer:
             self.next_relation_id = 1
-            self._relate(data)
+            self._relate(data, _JOINING)
 
     def _owned_by_library(self, stored: testing.StoredState) -> bool:
         owner = stored.owner_path or ""
@@ -539,10 +560,11 @@ def _sharded(
 ) -> type[unittest.TestCase]:
     """The test case with its examples split among `SHARDS` tests, which pytest runs apart.
 
-    Each test runs the machine on its share of the profile's examples, from a seed of its own,
-    so the role still gets every example of its budget, and several processes can share them.
+    Each test runs the machine on its share of `READING_MACHINE_EXAMPLES`, from a seed of its
+    own, so the role still gets every example of its budget, and several processes can share
+    them.
     """
-    share = -(-test_case.settings.max_examples // SHARDS)  # pyright: ignore[reportAttributeAccessIssue]
+    share = -(-READING_MACHINE_EXAMPLES // SHARDS)
 
     def run_share(self: unittest.TestCase) -> None:
         run_state_machine_as_test(
