@@ -811,3 +811,34 @@ def check_declared_endpoints(path: Path) -> None:
         for endpoint in declared_endpoints(snippet)
     }
     assert declared == expected
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationTable:
+    """What a library's migration table maps, from its legacy column."""
+
+    flags: frozenset[str]
+    names: frozenset[str]
+    """The methods and attributes of the legacy endpoint the column names."""
+    spans: frozenset[str]
+    """Every code span of the column as written, such as an event's name."""
+
+
+def migration_table(library: Path) -> MigrationTable:
+    """The legacy column of the table under "Migrating from the reactive layer"."""
+    docstring = ast.get_docstring(ast.parse(library.read_text(encoding="utf-8"))) or ""
+    section = docstring.partition("## Migrating from the reactive layer")[2]
+    rows = re.findall(r"^\|(.*?)\|.*\|$", section.partition("\n## ")[0], re.MULTILINE)[2:]
+    assert rows, f"{library.name} has no migration table"
+    flags: set[str] = set()
+    names: set[str] = set()
+    spans = {span for row in rows for span in re.findall(r"`([^`]+)`", row)}
+    for span in spans:
+        flags.update(re.findall(r"'([^']+)'", span))
+        if re.fullmatch(r"endpoint\.[\w.-]+", span):
+            flags.add(span)
+            continue
+        code = re.sub(r"'[^']*'", "''", span)
+        names.update(re.findall(r"\.([A-Za-z_]\w*)", code))
+        names.update(re.findall(r"([A-Za-z_]\w*)\s*[(\[]", code))
+    return MigrationTable(frozenset(flags), frozenset(names), frozenset(spans))

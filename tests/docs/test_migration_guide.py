@@ -55,6 +55,7 @@ from tests.docs.harness import (
     load_library,
     markdown_blocks,
     metadata_of,
+    migration_table,
     roles,
     run_example,
     run_module_block,
@@ -396,34 +397,6 @@ def module(name: str, **attributes: object) -> ModuleType:
     return made
 
 
-@dataclasses.dataclass(frozen=True)
-class MigrationTable:
-    """What a library's migration table maps, from its legacy column."""
-
-    flags: frozenset[str]
-    names: frozenset[str]
-    """The methods and attributes of the legacy endpoint the column names."""
-
-
-def migration_table(library: Path) -> MigrationTable:
-    """The legacy column of the table under "Migrating from the reactive layer"."""
-    docstring = ast.get_docstring(ast.parse(library.read_text(encoding="utf-8"))) or ""
-    section = docstring.partition("## Migrating from the reactive layer")[2]
-    rows = re.findall(r"^\|(.*?)\|.*\|$", section.partition("\n## ")[0], re.MULTILINE)[2:]
-    assert rows, f"{library.name} has no migration table"
-    flags: set[str] = set()
-    names: set[str] = set()
-    for span in (span for row in rows for span in re.findall(r"`([^`]+)`", row)):
-        flags.update(re.findall(r"'([^']+)'", span))
-        if re.fullmatch(r"endpoint\.[\w.-]+", span):
-            flags.add(span)
-            continue
-        code = re.sub(r"'[^']*'", "''", span)
-        names.update(re.findall(r"\.([A-Za-z_]\w*)", code))
-        names.update(re.findall(r"([A-Za-z_]\w*)\s*[(\[]", code))
-    return MigrationTable(frozenset(flags), frozenset(names))
-
-
 def run_legacy_block(block: Block, monkeypatch: pytest.MonkeyPatch) -> Reactive:
     """Execute the reactive charm's module against the stand-in, then each of its handlers."""
     reactive = Reactive()
@@ -639,7 +612,7 @@ def test_reactive_code_that_the_table_maps_passes(monkeypatch: pytest.MonkeyPatc
     [
         ('@when("etcd.available")', '@when("etcd.available", "etcd.ready")', "etcd.ready"),
         ('set_flag("my-app.configured")', "pass", "my-app.configured"),
-        ("etcd.get_connection_string()", "etcd.connection_string()", "connection_string"),
+        ("etcd.get_connection_string()", "etcd.connection_url()", "connection_url"),
     ],
     ids=["unmapped-flag", "own-flag-never-set", "unnamed-method"],
 )

@@ -585,6 +585,7 @@ def test_requirer_turns_the_raw_legacy_bytes_into_event_payloads_and_getter_resu
         ("EtcdTlsAvailable", relation.id, KEY, CERT, CA),
     ]
     assert ask(session.state, EtcdRequires.get_connection_string) == CONNECTION
+    assert ask(session.state, EtcdRequires.connection_string) == CONNECTION
     assert ask(session.state, EtcdRequires.get_version) == "3.5.16"
     credentials = ask(session.state, EtcdRequires.get_client_credentials)
     assert credentials == {"client_cert": CERT, "client_key": KEY, "client_ca": CA}
@@ -743,6 +744,7 @@ def test_getters_answer_none_when_nothing_is_published():
     state = testing.State(relations=[etcd_relation({0: etcd_unit()})])
 
     assert ask(state, EtcdRequires.get_connection_string) is None
+    assert ask(state, EtcdRequires.connection_string) is None
     assert ask(state, EtcdRequires.get_version) is None
     assert ask(state, EtcdRequires.get_client_credentials) is None
 

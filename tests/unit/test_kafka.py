@@ -632,6 +632,16 @@ def test_the_legacy_names_of_send_connection_write_the_same_raw_port(
     assert local_data(out, relation) == {**JUJU_DEFAULTS, "port": "9092"}
 
 
+def test_send_port_takes_the_host_as_the_deployed_layers_alias_does():
+    relation = client_relation()
+
+    out = publish(
+        testing.State(relations=[relation]), lambda p: p.send_port(9092, "kafka.example")
+    )
+
+    assert local_data(out, relation) == {**JUJU_DEFAULTS, "port": "9092", "host": "kafka.example"}
+
+
 def test_provider_writes_on_every_relation_of_the_endpoint():
     relations = [client_relation(), client_relation((0, 1)), client_relation(())]
 

@@ -425,6 +425,20 @@ def test_send_port_is_the_alias_and_numeric_strings_equal_integers(
     assert local_data(out, relation) == {**JUJU_DEFAULTS, "port": "2181", "rest_port": "9998"}
 
 
+def test_send_port_takes_the_host_as_the_deployed_layers_alias_does():
+    relation = client_relation()
+    out = publish(
+        testing.State(relations=[relation]), lambda p: p.send_port(2181, 9998, "zk-0.example.com")
+    )
+
+    assert local_data(out, relation) == {
+        **JUJU_DEFAULTS,
+        "port": "2181",
+        "rest_port": "9998",
+        "host": "zk-0.example.com",
+    }
+
+
 def test_send_port_without_rest_port_writes_only_the_port():
     relation = client_relation()
 
@@ -810,6 +824,40 @@ def test_the_host_key_wins_over_private_address(host: str):
     units = ask(testing.State(relations=[relation]), ZookeeperRequires.get_zookeeper_units)
 
     assert units == [(host, "2181")]
+
+
+def test_the_connect_string_brackets_ipv6_hosts_and_keeps_the_units_order():
+    relation = zk_relation(
+        {0: zk_unit(0, host="fd00::5"), 1: zk_unit(1), 2: zk_unit(2, host="zk-2.example.com")}
+    )
+
+    offered = ask(testing.State(relations=[relation]), ZookeeperRequires.read)
+
+    assert [unit.address for unit in offered.units] == [
+        "[fd00::5]:2181",
+        f"{address(1)}:2181",
+        "zk-2.example.com:2181",
+    ]
+    assert offered.connect_string == f"[fd00::5]:2181,{address(1)}:2181,zk-2.example.com:2181"
+    assert offered.units[0].host == "fd00::5"  # the host itself stays as Juju writes it
+
+
+def test_a_relation_read_alone_gives_its_own_ensemble():
+    first = zk_relation({0: zk_unit(0)}, relation_id=1)
+    second = zk_relation({0: zk_unit(0, host="10.7.7.7")}, relation_id=2)
+
+    connect_strings = ask(
+        testing.State(relations=[first, second]),
+        lambda z: [z.read(relation).connect_string for relation in z.relations],
+    )
+
+    assert connect_strings == [f"{address(0)}:2181", "10.7.7.7:2181"]
+
+
+def test_nothing_usable_gives_an_empty_connect_string():
+    relation = zk_relation({0: zk_unit(0, port=None)})
+
+    assert ask(testing.State(relations=[relation]), ZookeeperRequires.read).connect_string == ""
 
 
 def test_a_unit_without_a_valid_port_is_not_usable():

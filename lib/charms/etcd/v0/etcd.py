@@ -251,6 +251,7 @@ Every state has a query that answers from the current databags in any hook:
 | `@when_not('etcd.connected')` | `on.disconnected`; `not is_connected()` |
 | `@when('etcd.available', 'leadership.is_leader')` | a query in `leader_elected` too |
 | `get_connection_string()` | the same, or `read().cluster.connection_string` |
+| `connection_string()`, its older name | the same |
 | `get_version()` | the same, or `read().cluster.version` |
 | `get_client_credentials()` | the same (same keys), or `read().tls` |
 | `save_client_credentials(key, cert, ca)` | the same, same order; `user=`, `group=` |
@@ -342,6 +343,9 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   refuses a directory with `ValueError`, as documented, instead of `IsADirectoryError`.
   The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
   underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 6: `EtcdRequires.connection_string()`, the older name of
+  `get_connection_string()` that the deployed legacy layer still offers. The migration table
+  maps every name of the deployed layer, as the interface spec lists them.
 """
 
 from __future__ import annotations
@@ -379,7 +383,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 5
+LIBPATCH = 6
 
 PYDEPS = ["pydantic>=2"]
 
@@ -1347,6 +1351,10 @@ class EtcdRequires(_EtcdEndpoint):
         """The comma-separated client URLs of the etcd cluster, or None."""
         cluster = self.read().cluster
         return None if cluster is None else cluster.connection_string
+
+    def connection_string(self) -> str | None:
+        """`get_connection_string()`, under the older name the legacy layer still offers."""
+        return self.get_connection_string()
 
     def get_version(self) -> str | None:
         """The etcd version, or None when not available or not published (a legacy 2.x)."""

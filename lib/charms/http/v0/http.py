@@ -152,10 +152,11 @@ Each entry of `extended_data` is shown as its hostname, then its private address
 `private-address` is overwritten on purpose: legacy reverse proxies read it rather than
 `hostname`. Where the ingress address is needed but unknown (network-get failed and Juju
 wrote none), nothing of the website is written on that relation; the library retries in
-every later hook of it, and logs a WARNING. `publish_info(port, hostname=None)` is the
-seed's name for `configure(port, hostname=hostname)`; `get_ingress_address(relation_id)`
-answers as the legacy method did, the oldest relation by default (None for a relation
-being broken, or while this unit is leaving). `clear_website()` withdraws the website.
+every later hook of it, and logs a WARNING. `publish_info(port, hostname=None)`, the name
+the charms.reactive documentation used, is `configure(port, hostname=hostname)`;
+`get_ingress_address(relation_id)` answers as the legacy method did, the oldest relation by
+default (None for a relation being broken, or while this unit is leaving). `clear_website()`
+withdraws the website.
 
 **Extra keys.** `publish_extra({"sitenames": "a.example b.example"})`, or the legacy
 `set_remote(sitenames=...)`, writes raw keys on every relation (None or "" withdraws one);
@@ -260,17 +261,22 @@ the same `extended_data` (shared virtual IPs) have it decoded and validated once
 
 ## Migrating from the reactive layer
 
+The deployed layer sets `available` on both sides. `new-website`, `websites()` and
+`publish_info()` are the names of the charms.reactive documentation, whose "Interface layers"
+page used this interface as its example ("documented" below); no version of the layer had
+them. Every name is mapped; the interface spec lists each with its source.
+
 | legacy (`interface-http`) | here |
 |---|---|
 | `@when('reverseproxy.available')`, run again in every hook | a handler calling `read()` |
-| `@when('reverseproxy.changed')`, `new-website` (seed) | `on.new_website` |
+| `@when('reverseproxy.changed')` (2015), `new-website` (documented) | `on.new_website` |
 | a website gone (never noticed) | `on.website_removed` |
 | a unit sending only `services` (never noticed) | `on.new_website`, `on.website_removed` |
-| `websites()` (seed) | the same, or `read().websites` |
+| `websites()` (documented) | the same, or `read().websites` |
 | `services()` | the same, ports all strings; or `read().services` |
 | `unit.received_raw['services']` | `extras()[unit].raw`, `extras()[unit].yaml('services')` |
 | provider `@when('website.available')` | `HttpProvides.on.connected`, or configure once |
-| provider `publish_info(port, hostname)` (seed) | the same, once for all relations |
+| provider `publish_info(port, hostname)` (documented) | the same, once for all relations |
 | provider `configure(port, private_address, hostname)` | the same, once for all relations |
 | provider `set_remote(**keys)` | the same, or `publish_extra()`, `publish_services()` |
 | provider `get_ingress_address(rel_id)` | the same |
@@ -350,6 +356,9 @@ JSON-encoded twice is read too.
   `get_ingress_address()` answers None for a relation out of the hook's view.
   The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
   underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 5: the migration table says where each legacy name comes from: the deployed
+  layer's code, or the charms.reactive documentation's example (`new-website`, `websites()`,
+  `publish_info()`), which no version of the layer had.
 """
 
 from __future__ import annotations
@@ -382,7 +391,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 4
+LIBPATCH = 5
 
 PYDEPS = ["pydantic>=2", "PyYAML>=6"]
 
@@ -1695,7 +1704,7 @@ class HttpRequires(_HttpEndpoint):
         return any(self._relation_websites(relation) for relation in self.relations)
 
     def websites(self) -> list[dict[str, Any]]:
-        """The seed's getter: one mapping per usable unit, its main address only.
+        """The getter of the charms.reactive documentation: each usable unit's main address.
 
         Each has `hostname`, `port` (a string, as on the wire), `relation_id` (the integer
         id) and `remote_unit_name`.
@@ -2007,7 +2016,7 @@ class HttpProvides(_HttpEndpoint):
         self._send()
 
     def publish_info(self, port: int | str, hostname: str | None = None) -> None:
-        """The seed's name for `configure(port, hostname=hostname)`."""
+        """`configure(port, hostname=hostname)`, named as the charms.reactive docs named it."""
         self.configure(port, hostname=hostname)
 
     def clear_website(self) -> None:

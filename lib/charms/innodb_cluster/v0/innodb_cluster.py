@@ -199,7 +199,10 @@ string, as legacy code expects.
 | `endpoint.cluster.changed.unit-configure-ready`, on the leader | `on.peer_configure_ready` |
 | a peer's departure (the leader compared lists itself) | `on.peer_departed` (moves too) |
 | `cluster.available()`, `cluster.clustered()` | `is_available()`, `is_clustered()` |
+| `cluster.set_or_clear_available()` | nothing: the library keeps `available` up to date |
+| `cluster.minimum_cluster_size` (3) | the constructor's `minimum_cluster_size=` (3) |
 | `set_cluster_connection_info(address, user, password)` | the same, with `cluster_host=` |
+| `cluster.set_ingress_address()`, `cluster.ingress_address` | `set_cluster_connection_info()` |
 | `set_unit_configure_ready()`, `set_unit_clustered()` | the same |
 | removing `cluster-user` and `cluster-password` on departure | `withdraw_cluster_credentials()` |
 | `cluster.all_joined_units`, `unit.received[key]` | the same, or `read().peers` |
@@ -279,6 +282,9 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   instance; before, the old address was forgotten.
   The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
   underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 4: the migration table maps every name of the deployed layer, as the interface
+  spec lists them: `set_or_clear_available()`, `set_ingress_address()`, `ingress_address`
+  and `minimum_cluster_size` too.
 """
 
 from __future__ import annotations
@@ -308,7 +314,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 3
+LIBPATCH = 4
 
 PYDEPS = ["pydantic>=2"]
 

@@ -131,9 +131,9 @@ Requirer (`KafkaRequires.on`):
 - `unavailable` (`KafkaUnavailable`): no kafka unit is usable any more.
 - `disconnected` (`KafkaDisconnected`): the last unit departed, or the relation broke.
 
-The legacy requirer set `kafka.available` only when a unit had sent a zookeeper list as
-well; here a broker is usable without one, and `offer.zookeepers` may be empty (kafka
-3.3 and later can run without zookeeper).
+The legacy requirer set `kafka.ready` (`kafka.available` in its first version) only when a
+unit had sent a zookeeper list as well; here a broker is usable without one, and
+`offer.zookeepers` may be empty (kafka 3.3 and later can run without zookeeper).
 
 Provider (`KafkaProvides.on`):
 
@@ -192,19 +192,26 @@ hook.
 
 ## Migrating from the reactive layer
 
+The deployed layer (since March 2016) sets `joined` and `ready`; its first version, in
+February 2016, set `connected` and `available`. Both generations are mapped; the interface
+spec lists every name with its source.
+
 | legacy (`interface-kafka`) | here |
 |---|---|
-| `@when('kafka.connected')` | `on.connected`; `is_connected()` |
-| `@when('kafka.available')`, run again in every hook | a handler calling `read()` |
-| `get_kafka_ip()`, `get_kafka_port()` | the same, or `read().brokers[0]` |
+| `@when('kafka.joined')` | `on.connected`; `is_connected()` |
+| `@when('kafka.ready')`, run again in every hook | a handler calling `read()` |
+| first: `@when('kafka.connected')` | `on.connected`; `is_connected()` |
+| first: `@when('kafka.available')`, run again in every hook | a handler calling `read()` |
+| first: `get_kafka_ip()`, `get_kafka_port()` | the same, or `read().brokers[0]` |
 | `except Exception` around them | `except NoKafkaBrokerError` |
 | `kafkas()` | the same, or `read().brokers` |
 | `zookeepers()` (one copy per kafka unit) | the same, each server once; or `read().zookeepers` |
-| provider `send_configuration(port)`, `send_port(port)` | the same, once for all relations |
-| provider `send_connection(port, host)` | the same, once for all relations |
+| provider `send_connection(port, host)`, `send_port(port, host)` | the same, on all relations |
+| provider first: `send_configuration(port)` | the same, once for all relations |
 | provider `send_zookeepers(list)` | the same, once for all relations |
-| provider `@when('client.connected')` | `KafkaProvides.on.connected` |
-| provider `@when('client.available')` | `KafkaProvides.on.available`; `is_available()` |
+| provider `@when('client.joined')` | `KafkaProvides.on.connected` |
+| provider `@when('client.ready')` | `KafkaProvides.on.available`; `is_available()` |
+| provider first: `'client.connected'`, `'client.available'` | the same two events |
 
 A unit that becomes leader after an event fired never sees it: leader-only logic asks the
 queries in `leader_elected` as well.
@@ -261,6 +268,10 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   on every relation.
   The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
   underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 4: the migration table maps both generations of the layer's flags: `joined` and
+  `ready`, which the deployed layer sets on both sides, beside the first version's
+  `connected` and `available`. `send_port()` takes a `host` too, as the deployed layer's
+  alias of `send_connection()` did.
 """
 
 from __future__ import annotations
@@ -290,7 +301,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 3
+LIBPATCH = 4
 
 PYDEPS = ["pydantic>=2"]
 
@@ -1171,7 +1182,7 @@ def _entry(value: Any) -> Any:
 
     A mapping (the zookeeper library's legacy `zookeepers()`), an object with `host`, `port`
     and `rest_port` attributes (its typed `ZookeeperUnit`), or a `(host, port)` or
-    `(host, port, rest_port)` tuple or list, as the seed's `send_zookeepers` took.
+    `(host, port, rest_port)` tuple or list, as the legacy `send_zookeepers` documented.
     """
     given: Any = value  # not narrowed by isinstance: the charm may pass anything
     if isinstance(given, Mapping):
@@ -1242,12 +1253,12 @@ class KafkaProvides(_KafkaEndpoint):
         sent = _validated(_SentAddress, {"port": port, "host": host})
         self._send(port=_encode_raw(sent.port), host=_encode_raw(sent.host))
 
-    def send_port(self, port: int | str) -> None:
-        """The later legacy name for `send_connection(port)`."""
-        self.send_connection(port)
+    def send_port(self, port: int | str, host: str | None = None) -> None:
+        """`send_connection`, under the other name the deployed legacy layer gives it."""
+        self.send_connection(port, host)
 
     def send_configuration(self, port: int | str) -> None:
-        """The seed's name for `send_connection(port)`."""
+        """`send_connection(port)`, under the legacy layer's first name (February 2016)."""
         self.send_connection(port)
 
     def send_zookeepers(self, zookeepers: Iterable[Any]) -> None:

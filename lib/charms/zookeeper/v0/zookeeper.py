@@ -51,18 +51,27 @@ class ClientCharm(ops.CharmBase):
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _reconcile(self, _: ops.EventBase):
-        units = self.zookeeper.read().units
-        if not units:
+        relations = self.zookeeper.relations  # oldest first
+        if not relations:
             return  # no zookeeper (any more); this workload keeps its last settings
-        ZOOKEEPER_CONNECT_FILE.write_text(",".join(f"{u.host}:{u.port}" for u in units))
+        # Each relation is one zookeeper ensemble: use one, never a mix of two.
+        offer = self.zookeeper.read(relations[0])
+        if offer.units:
+            ZOOKEEPER_CONNECT_FILE.write_text(offer.connect_string)
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
         for other in self.zookeeper.other_protocols():  # related to a charm it cannot read
             event.add_status(ops.BlockedStatus(str(other)))
+        if len(self.zookeeper.relations) > 1:
+            event.add_status(ops.BlockedStatus("related to two zookeepers; remove one"))
         if not self.zookeeper.is_available():
             event.add_status(ops.WaitingStatus("waiting for zookeeper"))
         event.add_status(ops.ActiveStatus())
 ```
+
+`connect_string` joins each unit's `address`, `host:port` with an IPv6 host in brackets
+(`[fd00::5]:2181`): write it as it is. Each relation is one zookeeper ensemble, so the
+example reads its oldest relation alone (`read()` without a relation spans them all).
 
 The legacy `joining` and `departing` states, dismissed by the charm, are kept as queues:
 a charm that handles them later (in `update-status`, say) lists and dismisses them (a charm
@@ -179,8 +188,9 @@ queued by LIBPATCH 2 or earlier stay until dismissed).
 ## Queries
 
 - `read(relation=None)` returns a frozen `ZookeeperOffer` whose `units` are the usable
-  zookeeper units (`ZookeeperUnit`: `unit_name`, `host`, `port: int`, `rest_port: int | None`),
-  over the relations oldest first, each in unit-number order.
+  zookeeper units (`ZookeeperUnit`: `unit_name`, `host`, `port: int`, `rest_port: int | None`,
+  and `address`, `host:port` with an IPv6 host in brackets), over the relations oldest
+  first, each in unit-number order; its `connect_string` joins their addresses.
 - `is_connected()`, `is_available()`.
 - The legacy getters, in the legacy value types (strings): `get_zookeeper_units()` returns
   `[(host, port), ...]`, and `zookeepers()` returns `[{"host", "port", "rest_port"}, ...]`
@@ -197,17 +207,26 @@ queued by LIBPATCH 2 or earlier stay until dismissed).
 
 ## Migrating from the reactive layer
 
+The deployed layer (since March 2016) sets `joined` and `ready`; charms written against its
+first version, in early 2016, use `connected`, `available`, `joining` and `departing`. Both
+generations are mapped; the interface spec lists every name with its source.
+
 | legacy (`interface-zookeeper`) | here |
 |---|---|
-| `@when('zookeeper.connected')` | `on.connected`; `is_connected()` |
-| `@when('zookeeper.available')`, run again in every hook | a handler calling `read()` |
-| `@when('zookeeper.joining')` then `dismiss_joining()` | `on.joining`, or the queue |
-| `@when('zookeeper.departing')` then `dismiss_departing()` | `on.departing`, or the queue |
-| `get_zookeeper_units()` | the same, or `read().units` |
+| `@when('zookeeper.joined')` | `on.connected`; `is_connected()` |
+| `@when('zookeeper.ready')`, run again in every hook | a handler calling `read()` |
+| first: `@when('zookeeper.connected')` | `on.connected`; `is_connected()` |
+| first: `@when('zookeeper.available')`, run again in every hook | a handler calling `read()` |
+| first: `@when('zookeeper.joining')` then `dismiss_joining()` | `on.joining`, or the queue |
+| first: `@when('zookeeper.departing')` then `dismiss_departing()` | `on.departing`, or the queue |
 | `zookeepers()` | the same, or `read().units` |
-| provider `send_port(port, rest_port)` | the same, once for all relations |
+| first: `get_zookeeper_units()` | the same, or `read().units` |
+| first: `get_zookeeper_ip()`, `get_zookeeper_port()` | `read().units[0].host`, `.port` |
 | provider `send_connection(port, rest_port, host)` | the same, once for all relations |
-| provider `@when('zookeeper.available')` | `ZookeeperProvides.on.available`; `is_available()` |
+| provider `send_port()`, the same arguments (first: `port` only) | the same |
+| provider `@when('zookeeper.joined')` | `ZookeeperProvides.on.connected` |
+| provider `@when('zookeeper.ready')` | `ZookeeperProvides.on.available`; `is_available()` |
+| provider first: `'zookeeper.connected'`, `'zookeeper.available'` | the same two events |
 
 A unit that becomes leader after an event fired never sees it: leader-only logic asks the
 queries in `leader_elected` as well.
@@ -266,6 +285,13 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   interface name.
   The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
   underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 4: the migration table maps both generations of the layer's flags: `joined` and
+  `ready`, which the deployed layer sets on both sides, beside the first version's
+  `connected`, `available`, `joining` and `departing`. `send_port()` takes a `host` too, as
+  the deployed layer's alias of `send_connection()` did. New: `ZookeeperUnit.address`
+  (`host:port`, an IPv6 host in brackets) and `ZookeeperOffer.connect_string`; the requirer
+  example writes one relation's connect string with them, where it joined `host:port` by
+  hand (unusable for IPv6) over every relation (two ensembles in one string).
 """
 
 from __future__ import annotations
@@ -295,7 +321,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 3
+LIBPATCH = 4
 
 PYDEPS = ["pydantic>=2"]
 
@@ -437,12 +463,29 @@ class ZookeeperUnit(_WireModel):
     port: Port
     rest_port: Port | None = None
 
+    @property
+    def address(self) -> str:
+        """`host:port`, ready for a connect string: an IPv6 host in brackets.
+
+        `fd00::5` and 2181 give `[fd00::5]:2181`; `host` stays bare, as Juju writes it.
+        """
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
 
 @dataclasses.dataclass(frozen=True)
 class ZookeeperOffer:
     """What an endpoint offers, typed: the usable zookeeper units, in order."""
 
     units: tuple[ZookeeperUnit, ...] = ()
+
+    @property
+    def connect_string(self) -> str:
+        """The units' `address`es joined by commas, as zookeeper clients take them; "" if none.
+
+        Read it from one relation (`read(relation)`): one zookeeper ensemble each.
+        """
+        return ",".join(unit.address for unit in self.units)
 
 
 class MalformedUnit(NamedTuple):
@@ -1306,9 +1349,14 @@ class ZookeeperProvides(_ZookeeperEndpoint):
             self._write(relation)
             self._reconcile(relation)
 
-    def send_port(self, port: int | str, rest_port: int | str | None = None) -> None:
-        """The seed's name for `send_connection(port, rest_port)`."""
-        self.send_connection(port, rest_port)
+    def send_port(
+        self, port: int | str, rest_port: int | str | None = None, host: str | None = None
+    ) -> None:
+        """`send_connection`, under the other name the deployed legacy layer gives it.
+
+        The layer's first version, in early 2016, had only this name, and only `port`.
+        """
+        self.send_connection(port, rest_port, host)
 
     def clear_connection(self) -> None:
         """Withdraw the ports and host from every relation of the endpoint.
