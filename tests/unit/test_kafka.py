@@ -953,7 +953,9 @@ def test_an_object_with_a_host_but_no_port_is_refused():
     class HostOnly:
         host: str
 
-    error = refuse(lambda provides: provides.send_zookeepers([HostOnly("10.0.9.6")]))
+    # The type (ZookeeperEntry) refuses it too: the runtime check is for untyped callers.
+    without_port = [HostOnly("10.0.9.6")]
+    error = refuse(lambda provides: provides.send_zookeepers(without_port))  # pyright: ignore[reportArgumentType]
 
     assert str(error).startswith("zookeepers.0.port: ")
 
@@ -972,9 +974,11 @@ def test_good_hosts_are_written_as_given(host: str):
 # --- 3. The warning about a port without zookeepers -----------------------------------------
 
 
+# One message for a list never sent and an empty one sent (`send_zookeepers([])`): it must
+# not ask a charm that did call send_zookeepers to call it.
 WARNING = (
-    "kafka: the port is sent without a zookeeper list; legacy clients wait for both before "
-    "they use this unit (call send_zookeepers)"
+    "kafka: the port is sent without a non-empty zookeeper list; legacy clients do not use "
+    "this unit until send_zookeepers() gives them one"
 )
 
 

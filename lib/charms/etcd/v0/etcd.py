@@ -149,7 +149,7 @@ class EtcdCharm(ops.CharmBase):
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
-        # Written on every relation of the endpoint, and on those that join later.
+        # Written on every relation of the endpoint, and on each one made later.
         self.db.set_connection_string("https://10.0.0.5:2379,https://10.0.0.6:2379", "3.5.16")
         # The client credentials that the leader issued and keeps in an application secret.
         tls = self.model.get_secret(label="etcd-client-tls").get_content()
@@ -163,8 +163,9 @@ class EtcdCharm(ops.CharmBase):
 ```
 
 What the charm sets is kept in the unit's stored state, so it survives restarts and reaches
-relations that join later. Only the parts that were set are written: keys a legacy build of
-the charm wrote stay until replaced. `clear_connection_string()` and
+relations made later, from their relation-created hook (a test that starts a new relation at
+relation-joined finds nothing written yet). Only the parts that were set are written: keys a
+legacy build of the charm wrote stay until replaced. `clear_connection_string()` and
 `clear_client_credentials()` withdraw a part from every relation.
 
 ## Events
@@ -345,7 +346,9 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   underscores, as ops.testing of the ops 2 era sets them.
 - LIBPATCH 6: `EtcdRequires.connection_string()`, the older name of
   `get_connection_string()` that the deployed legacy layer still offers. The migration table
-  maps every name of the deployed layer, as the interface spec lists them.
+  maps every name of the deployed layer, as the interface spec lists them. The docstrings
+  say that what a provider sets reaches a relation made later from that relation's
+  relation-created hook.
 """
 
 from __future__ import annotations
@@ -1530,8 +1533,9 @@ class EtcdProvides(_EtcdEndpoint):
     """The etcd side of the `etcd` interface: publishes where the cluster is and how to log in.
 
     What the charm sets is kept in the unit's stored state and written, by this unit, on every
-    relation of the endpoint, including relations that join later. Only what was set is
-    written, so keys a legacy build wrote before an upgrade stay until replaced.
+    relation of the endpoint, including relations made later (from their relation-created hook).
+    Only what was set is written, so keys a legacy build wrote before an upgrade stay until
+    replaced.
 
     Args:
         charm: the charm that owns the endpoint.

@@ -107,7 +107,7 @@ class WebsiteCharm(ops.CharmBase):
         framework.observe(self.on.config_changed, self._on_config_changed)
 
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
-        # Written on every relation of the endpoint, and on those that join later, with
+        # Written on every relation of the endpoint, and on each one made later, with
         # this unit's ingress address on each relation.
         self.website.configure(8080)
         # For haproxy, which takes a unit that sends `services` as it is: a stanza that
@@ -126,9 +126,10 @@ class WebsiteCharm(ops.CharmBase):
 ```
 
 What the charm publishes is kept in the unit's stored state, so it survives restarts and
-reaches relations that join later. A key the charm has not set keeps what is on the wire:
-after a refresh from the reactive charm, that charm's data stays until the `ops` charm
-publishes its own.
+reaches relations made later, from their relation-created hook (a test that starts a new
+relation at relation-joined finds nothing written yet). A key the charm has not set keeps what
+is on the wire: after a refresh from the reactive charm, that charm's data stays until the
+`ops` charm publishes its own.
 
 **Addresses.** `configure(port, private_address=None, hostname=None)` takes, for each
 address, None (or "") for this unit's ingress address on each relation (from Juju's
@@ -358,7 +359,8 @@ JSON-encoded twice is read too.
   underscores, as ops.testing of the ops 2 era sets them.
 - LIBPATCH 5: the migration table says where each legacy name comes from: the deployed
   layer's code, or the charms.reactive documentation's example (`new-website`, `websites()`,
-  `publish_info()`), which no version of the layer had.
+  `publish_info()`), which no version of the layer had. The docstrings say that what a
+  provider sets reaches a relation made later from that relation's relation-created hook.
 """
 
 from __future__ import annotations
@@ -1933,9 +1935,10 @@ def _extra_wire(key: str, value: object) -> str:
 class HttpProvides(_HttpEndpoint):
     """The website side of the `http` interface: tells reverse proxies where this unit is.
 
-    What the charm publishes is kept in the unit's stored state and written, by this unit, on
-    every relation of the endpoint, including relations that join later. A key the charm
-    has not set (since a refresh from the reactive charm, say) keeps what is on the wire.
+    What the charm publishes is kept in the unit's stored state and written, by this unit, on every
+    relation of the endpoint, including relations made later (from their relation-created hook). A
+    key the charm has not set (since a refresh from the reactive charm, say) keeps what is on the
+    wire.
 
     Args:
         charm: the charm that owns the endpoint.

@@ -102,19 +102,19 @@ class KafkaCharm(ops.CharmBase):
         framework.observe(self.on.config_changed, self._on_config_changed)
 
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
-        # Written on every relation of the endpoint, and on those that join later.
+        # Written on every relation of the endpoint, and on each one made later.
         self.kafka.send_zookeepers(ZOOKEEPERS)
         self.kafka.send_connection(9092)
 ```
 
 What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
-relations that join later. A key the charm has not set keeps what is on the wire: after a
-refresh from the reactive charm, that charm's port stays until the `ops` charm sends one.
-`clear_connection()` withdraws all of it from every relation. Legacy clients cannot use a
-port without a zookeeper list, so a port sent without one is logged once, at WARNING. A list
-that the reactive charm left on a relation counts until the charm sends its own: after a
-refresh, sending only the port is not warned about while every relation still holds that
-list.
+relations made later, from their relation-created hook (a test that starts a new relation at
+relation-joined finds nothing written yet). A key the charm has not set keeps what is on the
+wire: after a refresh from the reactive charm, that charm's port stays until the `ops` charm
+sends one. `clear_connection()` withdraws all of it from every relation. Legacy clients cannot
+use a port without a zookeeper list, so a port sent without one is logged once, at WARNING. A
+list that the reactive charm left on a relation counts until the charm sends its own: after a
+refresh, sending only the port is not warned about while every relation still holds that list.
 
 ## Events
 
@@ -271,7 +271,11 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
 - LIBPATCH 4: the migration table maps both generations of the layer's flags: `joined` and
   `ready`, which the deployed layer sets on both sides, beside the first version's
   `connected` and `available`. `send_port()` takes a `host` too, as the deployed layer's
-  alias of `send_connection()` did.
+  alias of `send_connection()` did. The WARNING about a port without zookeepers no longer
+  asks a charm that sent an empty list to call `send_zookeepers`. The docstrings say that
+  what a provider sets reaches a relation made later from that relation's relation-created
+  hook. `send_zookeepers()` is typed (`ZookeeperEntry`), so a type checker sees what it
+  takes.
 """
 
 from __future__ import annotations
@@ -285,7 +289,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Protocol, TypeVar, cast
 
 import ops
 import pydantic
@@ -491,6 +495,36 @@ class _SentAddress(_WireModel):
 
     port: Port
     host: Host | None = None
+
+
+class ZookeeperServerLike(Protocol):
+    """Anything with a zookeeper server's `host` and `port`.
+
+    Such as a `ZookeeperUnit` of the zookeeper library, or a `ZookeeperServer`. A `rest_port`
+    attribute is read too, if it has one.
+    """
+
+    @property
+    def host(self) -> str:
+        """The server's host name or address."""
+        ...
+
+    @property
+    def port(self) -> int | str:
+        """The server's client port."""
+        ...
+
+
+ZookeeperEntry = (
+    Mapping[str, Any]
+    | tuple[str, int | str]
+    | tuple[str, int | str, int | str | None]
+    | list[str | int | None]
+    | ZookeeperServerLike
+)
+"""One server as `send_zookeepers` takes it: a mapping with `host`, `port` and optionally
+`rest_port`, a `(host, port)` or `(host, port, rest_port)` tuple or list, or an object with
+those attributes."""
 
 
 class _SentZookeeperServer(ZookeeperServer):
@@ -1214,9 +1248,10 @@ _PROVIDER_KEYS = ("port", "host", "zookeepers")
 class KafkaProvides(_KafkaEndpoint):
     """The kafka side of the `kafka` interface: sends where this broker and zookeeper are.
 
-    What the charm sends is kept in the unit's stored state and written, by this unit, on
-    every relation of the endpoint, including relations that join later. A key the charm
-    has not set (since a refresh from the reactive charm, say) keeps what is on the wire.
+    What the charm sends is kept in the unit's stored state and written, by this unit, on every
+    relation of the endpoint, including relations made later (from their relation-created hook). A
+    key the charm has not set (since a refresh from the reactive charm, say) keeps what is on the
+    wire.
 
     Args:
         charm: the charm that owns the endpoint.
@@ -1261,7 +1296,7 @@ class KafkaProvides(_KafkaEndpoint):
         """`send_connection(port)`, under the legacy layer's first name (February 2016)."""
         self.send_connection(port)
 
-    def send_zookeepers(self, zookeepers: Iterable[Any]) -> None:
+    def send_zookeepers(self, zookeepers: Iterable[ZookeeperEntry]) -> None:
         """Send the zookeeper servers that this kafka unit uses, for its clients.
 
         Each server may be a dict with `host`, `port` and optionally `rest_port` (what
@@ -1330,8 +1365,8 @@ class KafkaProvides(_KafkaEndpoint):
         elif not self._stored.warned:
             self._stored.warned = True
             logger.warning(
-                "kafka: the port is sent without a zookeeper list; legacy clients wait for "
-                "both before they use this unit (call send_zookeepers)"
+                "kafka: the port is sent without a non-empty zookeeper list; legacy clients "
+                "do not use this unit until send_zookeepers() gives them one"
             )
 
     def _port_without_zookeepers(self) -> bool:

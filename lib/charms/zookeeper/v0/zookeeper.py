@@ -109,12 +109,14 @@ class ZookeeperCharm(ops.CharmBase):
         framework.observe(self.on.config_changed, self._on_config_changed)
 
     def _on_config_changed(self, event: ops.ConfigChangedEvent):
-        # Written on every relation of the endpoint, and on those that join later.
+        # Written on every relation of the endpoint, and on each one made later.
         self.zookeeper.send_connection(2181, rest_port=9998)
 ```
 
 What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
-relations that join later. `clear_connection()` withdraws it from every relation.
+relations made later, from their relation-created hook (a test that starts a new relation at
+relation-joined finds nothing written yet). `clear_connection()` withdraws it from every
+relation.
 
 ## Events
 
@@ -291,7 +293,9 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   the deployed layer's alias of `send_connection()` did. New: `ZookeeperUnit.address`
   (`host:port`, an IPv6 host in brackets) and `ZookeeperOffer.connect_string`; the requirer
   example writes one relation's connect string with them, where it joined `host:port` by
-  hand (unusable for IPv6) over every relation (two ensembles in one string).
+  hand (unusable for IPv6) over every relation (two ensembles in one string). The docstrings
+  say that what a provider sets reaches a relation made later from that relation's
+  relation-created hook.
 """
 
 from __future__ import annotations
@@ -1308,8 +1312,8 @@ def _dequeue(queue: list[str], unit_name: str) -> None:
 class ZookeeperProvides(_ZookeeperEndpoint):
     """The zookeeper side of the `zookeeper` interface: sends where this unit listens.
 
-    What the charm sends is kept in the unit's stored state and written, by this unit, on
-    every relation of the endpoint, including relations that join later.
+    What the charm sends is kept in the unit's stored state and written, by this unit, on every
+    relation of the endpoint, including relations made later (from their relation-created hook).
 
     Args:
         charm: the charm that owns the endpoint.
