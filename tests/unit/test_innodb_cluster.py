@@ -54,6 +54,7 @@ from charms.innodb_cluster.v0.innodb_cluster import (
     cluster_databag_for_testing,
     cluster_instance_clustered_key,
     cluster_instance_configured_key,
+    cluster_network_for_testing,
     cluster_relation_for_testing,
 )
 from tests.this_unit_leaving import this_unit_named_departing
@@ -2851,6 +2852,30 @@ def test_cluster_relation_for_testing_takes_the_local_stage_and_the_reactive_lea
         2: cluster_databag_for_testing(2),
         3: cluster_databag_for_testing(3, "configure-ready"),
     }
+
+
+@pytest.mark.parametrize("unit_id", [0, 2])
+def test_cluster_network_for_testing_binds_the_unit_to_its_helper_address(unit_id: int):
+    # ops.testing binds every unit to 192.0.2.0; with this network a unit that publishes its
+    # bind address writes the address its helper databag holds, so a republish changes nothing.
+    relation = cluster_relation_for_testing(peers=2, local_stage="clustered", unit_id=unit_id)
+    network = cluster_network_for_testing(unit_id)
+    address = cluster_databag_for_testing(unit_id)["private-address"]
+    ctx = context(unit_id=unit_id)
+    start = testing.State(relations=[relation], networks={network})
+
+    with ctx(ctx.on.update_status(), start) as mgr:
+        mgr.charm.cluster.set_cluster_connection_info(address, USER, PASSWORD)
+        out = mgr.run()
+
+    written = out.get_relation(relation.id).local_unit_data
+    assert (written["ingress-address"], written["private-address"]) == (address, address)
+    assert dict(written) == cluster_databag_for_testing(unit_id, "clustered") | {
+        "cluster-user": json.dumps(USER),
+        "cluster-password": json.dumps(PASSWORD),
+    }
+    assert network.binding_name == "cluster"
+    assert cluster_network_for_testing(1, "db").binding_name == "db"
 
 
 def test_the_unit_under_test_may_be_the_reactive_leader():

@@ -234,8 +234,11 @@ values with a JSON fallback; this library reads a raw value the same way.
 
 For a charm's unit tests, `cluster_relation_for_testing()` returns an `ops.testing`
 `PeerRelation` of N peers at any stage of the handshake (`"joined"`, `"credentials"`,
-`"configure-ready"`, `"clustered"`), optionally with a reactive leader; and
-`cluster_databag_for_testing()` gives one unit's databag.
+`"configure-ready"`, `"clustered"`), optionally with a reactive leader;
+`cluster_databag_for_testing()` gives one unit's databag; and `cluster_network_for_testing()`
+binds a unit to the address its databag holds (ops.testing binds every unit to
+`192.0.2.0`), so that a charm republishing its bind address in a test writes that address.
+The peers' password is `TEST_CLUSTER_PASSWORD` and their user `TEST_CLUSTER_USER`.
 
 ## Wire format
 
@@ -284,7 +287,9 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   underscores, as ops.testing of the ops 2 era sets them.
 - LIBPATCH 4: the migration table maps every name of the deployed layer, as the interface
   spec lists them: `set_or_clear_available()`, `set_ingress_address()`, `ingress_address`
-  and `minimum_cluster_size` too.
+  and `minimum_cluster_size` too. New test helper: `cluster_network_for_testing()`, the peer
+  endpoint's network of a unit, bound to the address its test databag holds, where
+  ops.testing binds every unit to `192.0.2.0`.
 """
 
 from __future__ import annotations
@@ -1490,6 +1495,28 @@ def cluster_databag_for_testing(
     if reached >= 3 and not reactive_leader:
         databag[_CLUSTERED_KEY] = _encode_json(True)
     return databag
+
+
+def cluster_network_for_testing(
+    unit_number: int = 0, endpoint: str = "cluster"
+) -> testing.Network:
+    """The peer endpoint's network of unit `unit_number`, bound to that unit's test address.
+
+    ops.testing binds every unit to `192.0.2.0`; this binds unit `n` to the address its
+    `cluster_databag_for_testing` databag holds (`10.5.0.7` plus `n`), as Juju would. Put it
+    in the state (`testing.State(networks={...})`) of a test whose charm writes its bind
+    address (`set_cluster_connection_info()` without `cluster_host`, in `upgrade-charm` say),
+    so that the charm writes the address the test's databags already hold.
+    """
+    from ops import testing
+
+    address = str(_TEST_ADDRESS + unit_number)
+    return testing.Network(
+        endpoint,
+        bind_addresses=[testing.BindAddress([testing.Address(address)])],
+        ingress_addresses=[address],
+        egress_subnets=[f"{address}/32"],
+    )
 
 
 def cluster_relation_for_testing(
