@@ -142,6 +142,23 @@ adds an instance on `peer_configure_ready` and removes one on `peer_departed` ke
 cluster as the peers are, whichever way their addresses go; the unit that is leaving only
 stops listening, as below.
 
+**Once per payload.** `peer_configure_ready` fires once for each peer and address. A leader
+that cannot add the instance yet (no cluster created, no password) defers the event, or the
+work is lost; and a unit that becomes leader later never receives what fired while it
+followed. The queries hold what a new leader needs: the ready peers are those of
+`read().peers` whose `configure_ready` is True; which of them are in the cluster is the
+charm's own record (MySQL Shell, or the leader settings `cluster-instance-clustered-<address>`
+below). So the robust default is one whole-state handler, run on these events and in
+`leader_elected` and `upgrade-charm`: on the leader, add each ready peer that is not in the
+cluster, and remove each instance that no peer's address names any more.
+
+**Quorum.** `available` needs `minimum_cluster_size - 1` peers with their credentials, not
+every unit the operator asked for. The reactive charm created the cluster only once every
+unit Juju expects (the `goal-state` hook tool, through charmhelpers' `expected_peer_units()`)
+had sent its address, since the cluster's IP allow list is fixed when it is created. A charm
+that needs the same asks `goal-state` (ops has no API for it) before it creates the cluster,
+and waits until then.
+
 **Deferral.** A deferred event carries the payload it was emitted with; compare it with
 `read()`, or reconcile holistically.
 
@@ -289,7 +306,9 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   spec lists them: `set_or_clear_available()`, `set_ingress_address()`, `ingress_address`
   and `minimum_cluster_size` too. New test helper: `cluster_network_for_testing()`, the peer
   endpoint's network of a unit, bound to the address its test databag holds, where
-  ops.testing binds every unit to `192.0.2.0`.
+  ops.testing binds every unit to `192.0.2.0`. The docstring says that
+  `peer_configure_ready` fires once per payload, what a new leader reads instead, and how
+  the reactive charm waited for every expected unit before it created the cluster.
 """
 
 from __future__ import annotations
