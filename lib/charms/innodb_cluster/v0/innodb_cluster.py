@@ -228,17 +228,34 @@ string, as legacy code expects.
 | `@when('leadership.set.<key>')`, `leader_get()` | the charm's own leader settings (below) |
 
 **The leader's handshake** is in leader settings, which are the charm's business, not this
-library's. The reactive leader creates the cluster, then sets
-`cluster-instance-clustered-<address>` (the address with its dots as dashes:
-`cluster_instance_clustered_key("10.5.0.7")` gives `cluster-instance-clustered-10-5-0-7`) to
-a true value for itself and for each instance it adds; `cluster-instance-configured-<address>`
-(`cluster_instance_configured_key`) marks an instance it configured. A reactive non-leader
-sends `unit-clustered` once it sees its own key set. So:
+library's. Each per-instance key holds the address with its dots as dashes
+(`cluster_instance_clustered_key("10.5.0.7")` gives `cluster-instance-clustered-10-5-0-7`;
+`cluster_instance_configured_key` gives `cluster-instance-configured-...`). The reactive
+charm (openstack/charm-mysql-innodb-cluster) uses them so:
+
+1. The leader creates the cluster, then sets its own `cluster-instance-clustered-<address>`
+   and `cluster-created` (a UUID).
+2. For each peer that sent `unit-configure-ready`, it configures the instance and sets
+   `cluster-instance-configured-<address>`; once every peer has it,
+   `cluster-instances-configured`.
+3. It adds each instance and sets `cluster-instance-clustered-<address>`; once every peer
+   has it, `cluster-instances-clustered`. Later units are added the same way (its
+   scale-out), which runs only while `cluster-instances-clustered` and the leader's own
+   clustered key are set.
+4. When it removes an instance, it clears both of that address's keys, so that a new unit
+   that gets the address again is configured and added, not skipped.
+5. A non-leader, once `cluster-created` is set and the relation is available, sends
+   `unit-clustered` when it sees its own `cluster-instance-clustered-<address>` set.
+
+So a mixed cluster works only if both charms keep these keys:
 
 - under a reactive leader, an `ops` unit reads its key with the `leader-get` hook tool and
   calls `set_unit_clustered()` once it is set;
-- an `ops` leader in a cluster with reactive units sets the same keys with `leader-set`
-  after adding each instance, or those units never send `unit-clustered`.
+- an `ops` leader sets, with `leader-set`, every key of steps 1 to 4 (the `True` values as
+  the string `"True"`, as the reactive charm's leader settings hold them): without
+  `cluster-created` or its instance's key a reactive unit never sends `unit-clustered`, and
+  without `cluster-instances-clustered` a reactive unit that becomes leader again adds no
+  new unit.
 
 **What each unit sees as `clustered`.** The reactive leader never sends `unit-clustered`. In
 a cluster formed by the reactive charm, only the leader sees every peer clustered; the other
@@ -308,7 +325,8 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   endpoint's network of a unit, bound to the address its test databag holds, where
   ops.testing binds every unit to `192.0.2.0`. The docstring says that
   `peer_configure_ready` fires once per payload, what a new leader reads instead, and how
-  the reactive charm waited for every expected unit before it created the cluster.
+  the reactive charm waited for every expected unit before it created the cluster. It gives
+  the reactive charm's whole leader handshake, its five steps and every key.
 """
 
 from __future__ import annotations
