@@ -1355,9 +1355,8 @@ class EtcdRequires(_EtcdEndpoint):
         cluster = self.read().cluster
         return None if cluster is None else cluster.connection_string
 
-    def connection_string(self) -> str | None:
-        """`get_connection_string()`, under the older name the legacy layer still offers."""
-        return self.get_connection_string()
+    # The older name the legacy layer still offers.
+    connection_string = get_connection_string
 
     def get_version(self) -> str | None:
         """The etcd version, or None when not available or not published (a legacy 2.x)."""

@@ -1505,6 +1505,11 @@ TEST_CLUSTER_PASSWORD = "cluster-password-for-testing"  # noqa: S105 - a test va
 """The cluster password the test helpers' units send."""
 
 
+def _test_address(unit_number: int) -> str:
+    """Unit `n`'s address in the test helpers: `10.5.0.7` plus `n`."""
+    return str(_TEST_ADDRESS + unit_number)
+
+
 def cluster_databag_for_testing(
     unit_number: int, stage: ClusterStage = "clustered", *, reactive_leader: bool = False
 ) -> dict[str, str]:
@@ -1519,7 +1524,7 @@ def cluster_databag_for_testing(
     """
     if stage not in _STAGES:
         raise ValueError(f"stage must be one of {', '.join(_STAGES)}")
-    address = str(_TEST_ADDRESS + unit_number)
+    address = _test_address(unit_number)
     databag: dict[str, str] = dict.fromkeys(_ADDRESS_KEYS, address)
     databag["egress-subnets"] = f"{address}/32"
     reached = _STAGES.index(stage)
@@ -1547,7 +1552,7 @@ def cluster_network_for_testing(
     """
     from ops import testing
 
-    address = str(_TEST_ADDRESS + unit_number)
+    address = _test_address(unit_number)
     return testing.Network(
         endpoint,
         bind_addresses=[testing.BindAddress([testing.Address(address)])],

@@ -1288,9 +1288,8 @@ class KafkaProvides(_KafkaEndpoint):
         sent = _validated(_SentAddress, {"port": port, "host": host})
         self._send(port=_encode_raw(sent.port), host=_encode_raw(sent.host))
 
-    def send_port(self, port: int | str, host: str | None = None) -> None:
-        """`send_connection`, under the other name the deployed legacy layer gives it."""
-        self.send_connection(port, host)
+    # The other name the deployed legacy layer gives `send_connection`.
+    send_port = send_connection
 
     def send_configuration(self, port: int | str) -> None:
         """`send_connection(port)`, under the legacy layer's first name (February 2016)."""

@@ -1353,14 +1353,9 @@ class ZookeeperProvides(_ZookeeperEndpoint):
             self._write(relation)
             self._reconcile(relation)
 
-    def send_port(
-        self, port: int | str, rest_port: int | str | None = None, host: str | None = None
-    ) -> None:
-        """`send_connection`, under the other name the deployed legacy layer gives it.
-
-        The layer's first version, in early 2016, had only this name, and only `port`.
-        """
-        self.send_connection(port, rest_port, host)
+    # The other name the deployed legacy layer gives `send_connection` (its first version, in
+    # early 2016, had only this name, and only `port`).
+    send_port = send_connection
 
     def clear_connection(self) -> None:
         """Withdraw the ports and host from every relation of the endpoint.
