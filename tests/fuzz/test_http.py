@@ -1876,11 +1876,13 @@ def test_the_provider_writes_exactly_what_the_charm_set_over_a_legacy_databag(
             next_unit += 1
         elif action == "depart" and relation.remote_units_data:
             units = dict(relation.remote_units_data)
-            leaving = min(units)
-            del units[leaving]
+            departing = min(units)
+            del units[departing]
             relation = dataclasses.replace(relation, remote_units_data=units)
             state = _with_relation(state, relation)
-            event = ctx.on.relation_departed(relation, remote_unit=leaving, departing_unit=leaving)
+            event = ctx.on.relation_departed(
+                relation, remote_unit=departing, departing_unit=departing
+            )
             state = run_hook(ctx, event, state, where)
         elif action == "changed" and relation.remote_units_data:
             event = ctx.on.relation_changed(relation, remote_unit=min(relation.remote_units_data))

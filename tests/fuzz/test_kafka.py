@@ -772,6 +772,19 @@ LEGACY_PORTS = st.sampled_from([None, None, "9092", '"9092"', "0", "not a port"]
         ("join", ()),  # a leaving unit hears of no new unit
     ],
 )
+@example(
+    legacy_port=None,
+    actions=[
+        ("send_port", (9092,)),
+        ("join", ()),  # available
+        ("join", ()),
+        ("join", ()),
+        ("depart", ()),  # a client unit leaves, not this unit
+        ("depart", ()),  # one client unit is left: still available
+        ("send_connection", (9093, None)),  # this unit still writes
+        ("depart", ()),  # unavailable
+    ],
+)
 def test_the_providers_available_follows_a_client_and_its_own_port(
     legacy_port: str | None, actions: list[tuple[str, Any]]
 ):
@@ -822,11 +835,13 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
                 state = run_hook(ctx, event(relation, remote_unit=next_unit), state, where)
             next_unit += 1
         elif action == "depart" and units and not leaving:
-            leaving = min(units)
-            del units[leaving]
+            departing = min(units)
+            del units[departing]
             relation = dataclasses.replace(relation, remote_units_data=units)
             state = dataclasses.replace(state, relations=[relation])
-            event = ctx.on.relation_departed(relation, remote_unit=leaving, departing_unit=leaving)
+            event = ctx.on.relation_departed(
+                relation, remote_unit=departing, departing_unit=departing
+            )
             state = run_hook(ctx, event, state, where)
         else:
             state = run_hook(ctx, ctx.on.update_status(), state, where)

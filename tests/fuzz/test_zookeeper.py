@@ -543,11 +543,13 @@ def test_the_providers_available_follows_a_client_and_its_own_port(
                 state = run_hook(ctx, event(relation, remote_unit=next_unit), state, where)
             next_unit += 1
         elif action == "depart" and units:
-            leaving = min(units)
-            del units[leaving]
+            departing = min(units)
+            del units[departing]
             relation = dataclasses.replace(relation, remote_units_data=units)
             state = dataclasses.replace(state, relations=[relation])
-            event = ctx.on.relation_departed(relation, remote_unit=leaving, departing_unit=leaving)
+            event = ctx.on.relation_departed(
+                relation, remote_unit=departing, departing_unit=departing
+            )
             state = run_hook(ctx, event, state, where)
         else:
             state = run_hook(ctx, ctx.on.update_status(), state, where)
