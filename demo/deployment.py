@@ -29,20 +29,30 @@ with its application.
 An application databag is one per application per relation, whichever unit last wrote it
 (only a leader can), so that a new leader reads what the previous one wrote. `set_leader`
 moves leadership, as Juju may when the leader's agent is lost.
+
+Leader settings, which `ops` reads only through the `leader-get` and `leader-set` hook tools,
+are kept per application when the deployment is given a directory for fake tools
+(`demo.hook_tools`): a leader's `leader-set` runs leader-settings-changed on every other unit,
+as Juju does, and a non-leader's fails. Units get IPv4 addresses, or IPv6 ones on request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
+import json
+import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import ops
 import yaml
 from ops import testing
+
+from demo import hook_tools as demo_hook_tools
 
 ConfigValue = str | int | float | bool
 Databag = Mapping[str, str]
@@ -60,6 +70,8 @@ UNIT_HOOKS = frozenset(
         "update-status",
     }
 )
+# Hooks that Juju runs once for all the changes made while they were pending.
+_COALESCED = frozenset({"relation-changed", "leader-settings-changed"})
 RELATION_HOOKS = frozenset(
     {
         "relation-created",
@@ -130,6 +142,8 @@ class Application:
         self.config: dict[str, ConfigValue] = dict(config)
         self.units: dict[int, Unit] = {}
         self.leader: Unit | None = None
+        self.leader_settings: dict[str, str] = {}
+        """What its leaders set with `leader-set`: Juju keeps one set per application."""
         self._next_unit_number = 0
 
     def endpoints(self) -> list[str]:
@@ -186,10 +200,15 @@ class Unit:
         """Whether this unit is its application's leader."""
         return self.app.leader is self
 
+    @property
+    def subnet(self) -> str:
+        """The unit's own address as a subnet: `/32`, or `/128` for IPv6."""
+        return f"{self.address}/128" if ":" in self.address else f"{self.address}/32"
+
     def juju_databag(self) -> dict[str, str]:
         """The keys Juju itself puts in each of this unit's databags."""
         return {
-            "egress-subnets": f"{self.address}/32",
+            "egress-subnets": self.subnet,
             "ingress-address": self.address,
             "private-address": self.address,
         }
@@ -221,7 +240,7 @@ class Unit:
             endpoint,
             [testing.BindAddress([testing.Address(self.address)])],
             ingress_addresses=[self.address],
-            egress_subnets=[f"{self.address}/32"],
+            egress_subnets=[self.subnet],
         )
 
     def __repr__(self) -> str:
@@ -369,14 +388,32 @@ class Deployment:
 
     Args:
         on_hook: called after each hook run, for example to print it.
+        before_hook: called before each hook run with the unit and the hook, for example to
+            point the charm's files at that unit's own machine.
+        hook_tools: a directory for the fake `leader-get` and `leader-set` tools, which
+            every hook then finds on its `PATH`; without one, a charm that calls them fails,
+            as it would under `ops.testing`.
+        ipv6: whether units get IPv6 addresses (`fd00:0:0:<n>::<m>`) instead of IPv4 ones.
     """
 
-    def __init__(self, on_hook: HookListener | None = None):
+    def __init__(
+        self,
+        on_hook: HookListener | None = None,
+        *,
+        before_hook: Callable[[Unit, Hook], None] | None = None,
+        hook_tools: Path | None = None,
+        ipv6: bool = False,
+    ):
         self.apps: dict[str, Application] = {}
         self.integrations: list[Integration] = []
         self._on_hook = on_hook
+        self._before_hook = before_hook
+        self._hook_tools = hook_tools
+        if hook_tools is not None:
+            demo_hook_tools.install(hook_tools)
+        self._ipv6 = ipv6
         self._queue: deque[tuple[Unit, Hook]] = deque()
-        self._secrets: dict[str, tuple[dict[str, str], set[Application]]] = {}
+        self._secrets: dict[str, tuple[dict[str, str], set[Application], str | None]] = {}
         self._next_relation_id = 0
 
     # --- Operations, named after the juju commands -----------------------------------------
@@ -409,12 +446,13 @@ class Deployment:
         *,
         keep_stored_state: bool = True,
         units: Iterable[Unit] | None = None,
+        charmcraft_yaml: Mapping[str, Any] | None = None,
     ) -> list[HookRun]:
         """Refresh the application to another charm, as `juju refresh` does.
 
         Juju keeps the units' relations and databags, config, secrets and leadership, and
-        runs upgrade-charm, config-changed and start on each unit (leader-settings-changed,
-        which Juju also runs on the other units, is not simulated: ops.testing lacks it).
+        runs upgrade-charm, config-changed and start on each unit (not the
+        leader-settings-changed that Juju also runs on the other units).
         Each unit upgrades on its own: until the refresh reaches a unit (one in error is not
         upgraded until resolved, say), it runs the old charm beside units running the new.
 
@@ -428,9 +466,12 @@ class Deployment:
                 `ops` (a reactive charm), whose first `ops` hook starts with none.
             units: the units the refresh reaches now; by default, all of them. The others
                 run the old charm until refreshed in turn; units added meanwhile run the new.
+            charmcraft_yaml: the new charm's metadata, if it is not found next to its `src/`.
         """
         app.charm_type = charm_type
-        app.charmcraft_yaml = load_charmcraft_yaml(charm_type)
+        app.charmcraft_yaml = (
+            dict(charmcraft_yaml) if charmcraft_yaml else load_charmcraft_yaml(charm_type)
+        )
         for unit in self._units_of(app) if units is None else units:
             unit.charm_type = charm_type
             unit.context = unit.new_context()
@@ -478,12 +519,22 @@ class Deployment:
             self._enqueue(unit, Hook("config-changed"))
         return self.settle()
 
-    def add_secret(self, content: Mapping[str, str], *, grant_to: Iterable[Application]) -> str:
-        """Add a user secret, granted to these applications, and return its ID."""
+    def add_secret(
+        self,
+        content: Mapping[str, str],
+        *,
+        grant_to: Iterable[Application],
+        owned_as: str | None = None,
+    ) -> str:
+        """Add a secret, granted to these applications, and return its ID.
+
+        A user secret by default; with `owned_as`, an application secret of each of them
+        under that label, as the charm's leader would have created it earlier.
+        """
         number = len(self._secrets) + 1
         # Juju secret IDs are 20 lowercase letters and digits; ops.testing checks the shape.
         secret_id = f"secret:demo{number:016d}"
-        self._secrets[secret_id] = (dict(content), set(grant_to))
+        self._secrets[secret_id] = (dict(content), set(grant_to), owned_as)
         return secret_id
 
     def integrate(self, first: Endpoint, second: Endpoint, interface: str) -> list[HookRun]:
@@ -605,8 +656,8 @@ class Deployment:
         return hook.remote is not None and hook.remote not in integration.joined.get(unit, ())
 
     def _enqueue(self, unit: Unit, hook: Hook) -> None:
-        # Juju coalesces relation-changed hooks that are still pending: queue it only once.
-        if hook.kind == "relation-changed" and (unit, hook) in self._queue:
+        # Juju coalesces pending relation-changed and leader-settings-changed hooks.
+        if hook.kind in _COALESCED and (unit, hook) in self._queue:
             return
         self._queue.append((unit, hook))
 
@@ -616,7 +667,10 @@ class Deployment:
         self._track_membership_before(unit, hook)
         state_in = self._state_for(unit)
         seen = len(unit.context.emitted_events)
-        state_out = unit.context.run(self._event_for(unit, hook, state_in), state_in)
+        if self._before_hook is not None:
+            self._before_hook(unit, hook)
+        with self._leader_settings_of(unit):
+            state_out = unit.context.run(self._event_for(unit, hook, state_in), state_in)
         new_events = unit.context.emitted_events[seen:]
         if hook.kind == "relation-broken" and hook.integration is not None:
             hook.integration.members.discard(unit)
@@ -637,6 +691,40 @@ class Deployment:
         if self._on_hook is not None:
             self._on_hook(run)
         return run
+
+    @contextlib.contextmanager
+    def _leader_settings_of(self, unit: Unit) -> Iterator[None]:
+        """The fake tools on the PATH, over the application's leader settings, for one hook.
+
+        What a leader sets is kept once the hook is over, and every other unit then runs
+        leader-settings-changed, as in Juju.
+        """
+        if self._hook_tools is None:
+            yield
+            return
+        settings_file = self._hook_tools / f"{unit.app.name}-leader-settings.json"
+        settings_file.write_text(json.dumps(unit.app.leader_settings), encoding="utf-8")
+        environment = {
+            "PATH": f"{self._hook_tools}{os.pathsep}{os.environ.get('PATH', '')}",
+            demo_hook_tools.SETTINGS_ENV: str(settings_file),
+            demo_hook_tools.LEADER_ENV: "true" if unit.is_leader else "false",
+        }
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+        if settings != unit.app.leader_settings:
+            unit.app.leader_settings = settings
+            for other in self._units_of(unit.app):
+                if other is not unit:
+                    self._enqueue(other, Hook("leader-settings-changed"))
 
     def _track_membership_before(self, unit: Unit, hook: Hook) -> None:
         """Update who this unit knows is in the relation, as Juju does before the hook."""
@@ -700,16 +788,20 @@ class Deployment:
         )
 
     def _secrets_for(self, app: Application) -> list[testing.Secret]:
-        """The user secrets granted to the application (owner None: someone else's)."""
+        """The secrets the application sees: user secrets granted to it, and its own."""
         return [
             testing.Secret(dict(content), id=secret_id, owner=None)
-            for secret_id, (content, granted) in self._secrets.items()
+            if label is None
+            else testing.Secret(dict(content), id=secret_id, owner="app", label=label)
+            for secret_id, (content, granted, label) in self._secrets.items()
             if app in granted
         ]
 
     def _event_for(self, unit: Unit, hook: Hook, state: testing.State) -> Any:
         """The `ops.testing` event for the hook; relation events get the State's relation."""
         on = unit.context.on
+        if hook.kind == "leader-settings-changed":
+            return _leader_settings_changed()
         if hook.kind in UNIT_HOOKS:
             return getattr(on, hook.kind.replace("-", "_"))()
         if hook.kind not in RELATION_HOOKS or hook.integration is None:
@@ -801,8 +893,10 @@ class Deployment:
         return [integration for integration in self.integrations if app in integration.apps()]
 
     def _address_for(self, app: Application, number: int) -> str:
-        """A distinct, stable address per unit: one /24 per application."""
+        """A distinct, stable address per unit: one subnet per application."""
         app_index = list(self.apps).index(app.name) + 1
+        if self._ipv6:
+            return f"fd00:0:0:{app_index}::{10 + number}"
         return f"10.{app_index}.0.{10 + number}"
 
 
@@ -815,3 +909,11 @@ def _relation_in(state: testing.State, relation_id: int) -> testing.RelationBase
 
 def _status_of(state: testing.State) -> tuple[str, str]:
     return state.unit_status.name, state.unit_status.message
+
+
+def _leader_settings_changed() -> Any:
+    """The leader-settings-changed event, which ops.testing offers no public way to run."""
+    # Deprecated in Juju, but a unit under a reactive leader still learns through it.
+    from scenario.state import _Event  # pyright: ignore[reportPrivateUsage]
+
+    return _Event("leader_settings_changed")

@@ -80,7 +80,6 @@ import inspect
 import json
 import os
 import re
-import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -93,6 +92,7 @@ import yaml
 from ops import testing
 
 from charms.etcd.v0.etcd import credentials_for_testing
+from demo import hook_tools
 from tests.metadata.librecord import ROOT, full_name, library_paths
 
 # --- What each library exchanges ------------------------------------------------------------
@@ -482,50 +482,14 @@ def compiled_snippet(block: Block, library: ModuleType) -> Callable[[ops.CharmBa
 
 # --- Hook tools ops.testing does not simulate -------------------------------------------------
 
-LEADER_SETTINGS_ENV = "LEGACY_INTERFACES_DOCS_LEADER_SETTINGS"
-"""The variable naming the file in which the fake hook tools keep the leader settings."""
-
-# `leader-get [--format=json] <key>` prints the value (nothing when unset); `leader-set
-# key=value ...` sets each, an empty value unsetting it, as Juju's tools do.
-HOOK_TOOLS = {
-    "leader-get": """
-import json, os, sys
-settings = json.loads(open(os.environ["{env}"]).read())
-args = sys.argv[1:]
-as_json = "--format=json" in args
-keys = [arg for arg in args if not arg.startswith("-")]
-value = settings.get(keys[0]) if keys else settings
-if as_json:
-    print(json.dumps(value))
-elif value is not None:
-    print(value)
-""",
-    "leader-set": """
-import json, os, sys
-path = os.environ["{env}"]
-settings = json.loads(open(path).read())
-for arg in sys.argv[1:]:
-    key, _, value = arg.partition("=")
-    if value:
-        settings[key] = value
-    else:
-        settings.pop(key, None)
-open(path, "w").write(json.dumps(settings))
-""",
-}
-
 
 def install_hook_tools(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Put fake `leader-get` and `leader-set` first on the PATH; the settings' file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    hook_tools.install(directory)
     settings = directory / "leader-settings.json"
     settings.write_text("{}", encoding="utf-8")
-    for name, body in HOOK_TOOLS.items():
-        tool = directory / name
-        tool.write_text(f"#!{sys.executable}\n{body.format(env=LEADER_SETTINGS_ENV)}")
-        tool.chmod(0o755)
     monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ.get('PATH', '')}")
-    monkeypatch.setenv(LEADER_SETTINGS_ENV, str(settings))
+    monkeypatch.setenv(hook_tools.SETTINGS_ENV, str(settings))
     return settings
 
 
