@@ -1875,6 +1875,24 @@ def test_without_a_valid_hostname_the_host_is_the_private_address(hostname: str 
     assert answers[1][0]["hostname"] == "10.0.0.5"
 
 
+def test_every_host_gives_host_port_with_an_ipv6_hostname_in_brackets():
+    relation = websites_relation(
+        {
+            0: website_unit(0, hostname="fd00::5", **{"private-address": "fd00::5"}),
+            1: website_unit(1, hostname="site-1.example.com"),
+        }
+    )
+
+    offered = ask(testing.State(relations=[relation]), HttpRequires.read)
+
+    assert [host.address for host in offered.services[0].hosts] == [
+        "[fd00::5]:8080",
+        "site-1.example.com:8080",
+    ]
+    assert [host.address for host in offered.websites[0].hosts] == ["[fd00::5]:8080"]
+    assert offered.websites[0].hostname == "fd00::5"  # the host itself stays as Juju writes it
+
+
 def test_without_a_private_address_the_hostname_stands_for_it():
     relation = websites_relation({0: website_unit(0, **{"private-address": None})})
 

@@ -1185,6 +1185,28 @@ def test_the_host_key_wins_over_private_address(host: str):
     assert answers[1] == (KafkaBroker(unit_name="kafka/0", host=host, port=9092),)
 
 
+def test_brokers_and_zookeepers_give_host_port_with_ipv6_hosts_in_brackets():
+    zookeepers = '[{"host": "fd00::9", "port": "2181"}, {"host": "10.0.9.5", "port": "2182"}]'
+    relation = kafka_relation(
+        {
+            0: kafka_unit(0, host="fd00::5", zookeepers=zookeepers),
+            1: kafka_unit(1, host="kafka-1.example.com", zookeepers=zookeepers),
+        }
+    )
+
+    offered = ask(testing.State(relations=[relation]), KafkaRequires.read)
+
+    assert [broker.address for broker in offered.brokers] == [
+        "[fd00::5]:9092",
+        "kafka-1.example.com:9092",
+    ]
+    assert [server.address for server in offered.zookeepers] == [
+        "[fd00::9]:2181",
+        "10.0.9.5:2182",
+    ]
+    assert offered.brokers[0].host == "fd00::5"  # the host itself stays as Juju writes it
+
+
 @pytest.mark.parametrize(
     ("key", "raw"),
     [("port", '"9092"'), ("host", '"kafka.example"'), ("private-address", f'"{address(0)}"')],

@@ -56,7 +56,8 @@ class ProxyCharm(ops.CharmBase):
         lines = []
         for service in self.reverseproxy.read().services:
             lines.append(f"backend {service.service_name}")
-            lines += [f"    server {host.hostname}:{host.port}" for host in service.hosts]
+            # `address` is `hostname:port`, an IPv6 host in brackets, as proxies take it.
+            lines += [f"    server {host.address}" for host in service.hosts]
         BACKENDS_FILE.write_text("".join(f"{line}\n" for line in lines))
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
@@ -65,8 +66,11 @@ class ProxyCharm(ops.CharmBase):
         event.add_status(ops.ActiveStatus())
 ```
 
-Hostnames of IPv6 websites are bare (`fd00::5`), as Juju writes addresses: bracket them
-where the reverse proxy expects `host:port`.
+**Goal**, as deployed (two units beside a reactive website on IPv6; each side scaled up and
+down, the leader replaced, then a refresh from the reactive charm): every unit is Active,
+with a backend per website application in `/etc/my-proxy/backends.conf`, naming each website
+unit as `host:port` (IPv6 addresses in brackets). A host's `hostname` stays bare
+(`fd00::5`), as Juju writes addresses; its `address` is bracketed.
 
 Websites behind haproxy-style proxies also send extra keys: `services` (a YAML list of
 stanzas), `all_services`, `service_name`, `sitenames`. `extras()` gives each unit's, by
@@ -124,6 +128,10 @@ class WebsiteCharm(ops.CharmBase):
             ]
         )
 ```
+
+**Goal**, as deployed (two units beside an `ops` proxy of this library; each side scaled up
+and down, the leader replaced, then a refresh from the reactive charm): every proxy unit
+reads every website unit, and each unit's `services` stanza names that unit.
 
 What the charm publishes is kept in the unit's stored state, so it survives restarts and
 reaches relations made later, from their relation-created hook (a test that starts a new
@@ -246,6 +254,8 @@ the same `extended_data` (shared virtual IPs) have it decoded and validated once
   `extended_data`; `hosts`: all of them, main first), over the relations oldest first, each
   in unit-number order. Its `services` group them per application (`HttpService`:
   `service_name`, `hosts`), each host once, sorted by hostname, private address, then port.
+  Each `HttpHost` (`hostname`, `private_address`, `port`) gives `address`, the
+  `hostname:port` a proxy takes, an IPv6 host in brackets.
 - `is_connected()`, `is_available()`.
 - The legacy getters: `websites()` returns `[{"hostname", "port", "relation_id",
   "remote_unit_name"}, ...]`, one per usable unit, its main address only; `services()`
@@ -361,6 +371,9 @@ JSON-encoded twice is read too.
   layer's code, or the charms.reactive documentation's example (`new-website`, `websites()`,
   `publish_info()`), which no version of the layer had. The docstrings say that what a
   provider sets reaches a relation made later from that relation's relation-created hook.
+- LIBPATCH 6: `HttpHost.address` gives `hostname:port` with an IPv6 host in brackets, and
+  the requirer example writes it, so that it works on IPv6. Each example says the goal it
+  reaches when deployed through a lifecycle.
 """
 
 from __future__ import annotations
@@ -393,7 +406,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 5
+LIBPATCH = 6
 
 PYDEPS = ["pydantic>=2", "PyYAML>=6"]
 
@@ -745,11 +758,17 @@ class HttpHost(_WireModel):
     """
 
     hostname: Host
+    """As the unit sent it: an IPv6 address is bare, as Juju writes addresses."""
     private_address: Host
     port: Port
 
+    @property
+    def address(self) -> str:
+        """`hostname:port`, as a proxy's server line takes it: an IPv6 host in brackets."""
+        return f"{_bracketed(self.hostname)}:{self.port}"
+
     def __str__(self) -> str:
-        shown = f"{_bracketed(self.hostname)}:{self.port}"
+        shown = self.address
         if self.private_address != self.hostname:
             shown += f" (private address {self.private_address})"
         return shown

@@ -57,8 +57,9 @@ class ClientCharm(ops.CharmBase):
         offer = self.kafka.read()
         if not offer.brokers:
             return  # no kafka (any more); this workload keeps its last settings
-        BOOTSTRAP_FILE.write_text(",".join(f"{b.host}:{b.port}" for b in offer.brokers))
-        ZOOKEEPER_FILE.write_text(",".join(f"{z.host}:{z.port}" for z in offer.zookeepers))
+        # `address` is `host:port`, an IPv6 host in brackets: as the workload takes it.
+        BOOTSTRAP_FILE.write_text(",".join(broker.address for broker in offer.brokers))
+        ZOOKEEPER_FILE.write_text(",".join(server.address for server in offer.zookeepers))
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
         if not self.kafka.is_available():
@@ -66,8 +67,11 @@ class ClientCharm(ops.CharmBase):
         event.add_status(ops.ActiveStatus())
 ```
 
-Hostnames of IPv6 brokers are bare (`fd00::5`), as Juju writes addresses: bracket them
-where the workload expects `host:port`.
+**Goal**, as deployed (two units beside a reactive kafka on IPv6; each side scaled up and
+down, the leader replaced, then a refresh from the reactive charm): every unit is Active,
+with every broker in `/etc/my-app/kafka-bootstrap` and every zookeeper server in
+`/etc/my-app/zookeeper-connect`, as `host:port` (IPv6 addresses in brackets). A broker's
+`host` stays bare (`fd00::5`), as Juju writes addresses; its `address` is bracketed.
 
 ## Provider example
 
@@ -106,6 +110,10 @@ class KafkaCharm(ops.CharmBase):
         self.kafka.send_zookeepers(ZOOKEEPERS)
         self.kafka.send_connection(9092)
 ```
+
+**Goal**, as deployed (two units beside an `ops` client of this library; each side scaled up
+and down, the leader replaced, then a refresh from the reactive charm): every client unit
+reads every broker, and the zookeeper servers.
 
 What the charm sends is kept in the unit's stored state, so it survives restarts and reaches
 relations made later, from their relation-created hook (a test that starts a new relation at
@@ -173,12 +181,13 @@ hook.
 ## Queries
 
 - `read(relation=None)` returns a frozen `KafkaOffer`: `brokers` are the usable kafka units
-  (`KafkaBroker`: `unit_name`, `host`, `port: int`) over the relations oldest first, each in
-  unit-number order; `zookeepers` (`ZookeeperServer`: `host`, `port: int`,
-  `rest_port: int | None`) are the lists the usable brokers sent, in that order, each
-  server once. A server is its host and port; its `rest_port` is the first one sent for it,
-  in that order, so that a unit sending none (a build of another version, during an
-  upgrade) does not hide the REST port another unit sends.
+  (`KafkaBroker`: `unit_name`, `host`, `port: int`, and `address`, the `host:port` a client
+  takes, an IPv6 host in brackets) over the relations oldest first, each in unit-number
+  order; `zookeepers` (`ZookeeperServer`: `host`, `port: int`, `rest_port: int | None`,
+  `address`) are the lists the usable brokers sent, in that order, each server once. A
+  server is its host and port; its `rest_port` is the first one sent for it, in that order,
+  so that a unit sending none (a build of another version, during an upgrade) does not hide
+  the REST port another unit sends.
 - `is_connected()`, `is_available()`.
 - The legacy getters, in the legacy value types (strings): `get_kafka_ip()` and
   `get_kafka_port()` answer for the first usable unit and raise `NoKafkaBrokerError` when
@@ -276,6 +285,9 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   what a provider sets reaches a relation made later from that relation's relation-created
   hook. `send_zookeepers()` is typed (`ZookeeperEntry`), so a type checker sees what it
   takes.
+- LIBPATCH 5: `KafkaBroker.address` and `ZookeeperServer.address` give `host:port` with an
+  IPv6 host in brackets, and the requirer example writes them, so that it works on IPv6.
+  Each example says the goal it reaches when deployed through a lifecycle.
 """
 
 from __future__ import annotations
@@ -305,7 +317,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 4
+LIBPATCH = 5
 
 PYDEPS = ["pydantic>=2"]
 
@@ -460,12 +472,22 @@ def _pair_as_entry(value: Any) -> Any:
     return value
 
 
+def _host_port(host: str, port: int) -> str:
+    """`host:port` as clients take it: an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class ZookeeperServer(_WireModel):
     """A zookeeper server, as a kafka unit passes it on to its clients."""
 
     host: Host
     port: Port
     rest_port: Port | None = None
+
+    @property
+    def address(self) -> str:
+        """`host:port`, ready for a connect string: `fd00::5` and 2181 give `[fd00::5]:2181`."""
+        return _host_port(self.host, self.port)
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -547,7 +569,13 @@ class KafkaBroker(_WireModel):
 
     unit_name: str
     host: Host
+    """As the unit sent it: an IPv6 address is bare, as Juju writes addresses."""
     port: Port
+
+    @property
+    def address(self) -> str:
+        """`host:port`, ready for a bootstrap list: `fd00::5` and 9092 give `[fd00::5]:9092`."""
+        return _host_port(self.host, self.port)
 
 
 @dataclasses.dataclass(frozen=True)
