@@ -49,7 +49,8 @@ for a charm that observes them itself (so that no docstring example runs them):
   wiped, as `juju refresh` from a reactive charm leaves it (the relations and databags
   stay), then upgrade-charm runs, and config-changed, which Juju runs after it;
 - leader-settings-changed, if it observes it, on the unit as a non-leader (Juju runs it on
-  non-leaders only); the unit is the leader again for the hooks after it.
+  non-leaders only); the unit is the leader again for the hooks after it;
+- leader-elected, if it observes it, as when leadership moves to the unit.
 
 Last, relation-departed of each remote unit and, except for peers, relation-broken. The
 state holds `FIXTURES[library].secrets` throughout.
@@ -695,7 +696,10 @@ def run_hooks(charm: type[ops.CharmBase], block: Block, spy: ObserveSpy) -> Run:
     leader_settings = spy.charm_observes("leader_settings_changed")
     if leader_settings:
         session.leader_settings_changed()
-    if refresh or leader_settings:
+    elected = spy.charm_observes("leader_elected")
+    if elected:
+        session.run(ctx.on.leader_elected())
+    if refresh or leader_settings or elected:
         published.append(
             {endpoint: session.own_data(relation) for endpoint, relation in related.items()}
         )

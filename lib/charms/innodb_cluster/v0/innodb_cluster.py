@@ -28,23 +28,38 @@ peers:
 ## Example
 
 Each unit sends its connection information, creates its peers' cluster users once every
-peer has sent theirs, and says so; the leader adds each instance that is ready, and removes
-each one that departs or moves away. The workload calls (MySQL Shell, in the real charm) are
-left out: this charm writes down the instances it would add.
+peer has sent theirs, and says so. The leader creates the cluster once the relation is
+`available` (its quorum), adds each ready instance, and marks each one in the leader
+settings that reactive units read (the handshake is below); a non-leader says it is
+clustered once it sees its own mark. One whole-state handler does it all, so that no work is
+lost when an event comes before the leader can act, or to a unit that was not the leader
+then. The workload calls (MySQL Shell, in the real charm) are left out as `...`;
+`leader_get` and `leader_set` run Juju's hook tools, for which `ops` has no API.
 
 ```python
-from pathlib import Path
+import subprocess
+import uuid
 
 import ops
 
 from charms.innodb_cluster.v0.innodb_cluster import (
-    ClusterPeerConfigureReady,
     ClusterPeerDeparted,
     InnodbClusterPeers,
+    cluster_instance_clustered_key,
+    cluster_instance_configured_key,
 )
 
-# The instances the leader has added to the cluster, one address per line.
-INSTANCES_FILE = Path("/var/lib/my-mysql/cluster-instances")
+
+# A leader setting, "" when it is unset.
+def leader_get(key: str) -> str:
+    tool = subprocess.run(["leader-get", key], capture_output=True, text=True, check=True)
+    return tool.stdout.strip()
+
+
+# Set leader settings ("" unsets one); only the leader may.
+def leader_set(settings: dict[str, str]) -> None:
+    pairs = [f"{key}={value}" for key, value in settings.items()]
+    subprocess.run(["leader-set", *pairs], check=True)
 
 
 class MySQLCharm(ops.CharmBase):
@@ -54,7 +69,16 @@ class MySQLCharm(ops.CharmBase):
         # Sent once the peer relation exists, which it does even for a lone unit.
         framework.observe(self.on.cluster_relation_created, self._send_connection_info)
         framework.observe(self.cluster.on.available, self._create_cluster_users)
-        framework.observe(self.cluster.on.peer_configure_ready, self._add_instance)
+        # What one of these could not do yet, the next one does: quorum reached, a peer
+        # ready, leadership moved here, the leader marked this unit, or a refresh.
+        for event in (
+            self.cluster.on.available,
+            self.cluster.on.peer_configure_ready,
+            self.on.leader_elected,
+            self.on.leader_settings_changed,
+            self.on.upgrade_charm,
+        ):
+            framework.observe(event, self._reconcile_cluster)
         framework.observe(self.cluster.on.peer_departed, self._remove_instance)
         framework.observe(self.on.cluster_relation_departed, self._on_departed)
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
@@ -67,36 +91,67 @@ class MySQLCharm(ops.CharmBase):
     def _create_cluster_users(self, _: ops.EventBase):
         for peer in self.cluster.read().credentials:
             password = peer.cluster_password.get_secret_value()
-            ...  # CREATE USER peer.cluster_user@peer.cluster_address IDENTIFIED BY password
+            ...  # CREATE USER IF NOT EXISTS peer.cluster_user@peer.cluster_address BY password
         self.cluster.set_unit_configure_ready()
 
-    def _add_instance(self, event: ClusterPeerConfigureReady):
-        if not self.unit.is_leader():
-            return
-        added = INSTANCES_FILE.read_text().split() if INSTANCES_FILE.exists() else []
-        if event.cluster_address not in added:  # after a refresh, it is there already
-            with INSTANCES_FILE.open("a") as instances:
-                print(event.cluster_address, file=instances)
-        self.cluster.set_unit_clustered()  # the cluster exists, this unit is in it
+    def _reconcile_cluster(self, _: ops.EventBase):
+        sent = self.cluster.published()
+        if sent is None or sent.cluster_address is None:
+            return  # this unit has not sent its address yet
+        if self.unit.is_leader():
+            self._add_ready_instances(sent.cluster_address)
+        elif leader_get(cluster_instance_clustered_key(sent.cluster_address)):
+            self.cluster.set_unit_clustered()  # a leader, reactive or not, added this unit
+
+    def _add_ready_instances(self, own_address: str):
+        if not leader_get("cluster-created"):
+            if not self.cluster.is_available():
+                return  # no quorum yet, or a peer's user is missing
+            ...  # dba.create_cluster(): this unit's instance is the first member
+            created = {cluster_instance_clustered_key(own_address): "True"}
+            leader_set({**created, "cluster-created": str(uuid.uuid4())})
+        self.cluster.set_unit_clustered()  # the leader is in the cluster it runs
+        peers = self.cluster.read().peers
+        ready = [peer.cluster_address for peer in peers if peer.configure_ready]
+        for address in filter(None, ready):
+            mark = cluster_instance_clustered_key(address)
+            if not leader_get(mark):  # no leader added it yet, this one or an earlier one
+                ...  # cluster.add_instance(address)
+                leader_set({cluster_instance_configured_key(address): "True", mark: "True"})
+        if len(ready) == len(peers) and not leader_get("cluster-instances-clustered"):
+            every = {"cluster-instances-configured": "True", "cluster-instances-clustered": "True"}
+            leader_set(every)  # a reactive unit that leads later adds new units only then
 
     def _remove_instance(self, event: ClusterPeerDeparted):
         if self.unit.is_leader() and event.cluster_address is not None:
             ...  # cluster.remove_instance(event.cluster_address)
+            # Both marks go, so that a new unit given this address again is added.
+            address = event.cluster_address
+            configured = cluster_instance_configured_key(address)
+            leader_set({configured: "", cluster_instance_clustered_key(address): ""})
 
     def _on_departed(self, event: ops.RelationDepartedEvent):
         if event.departing_unit == self.unit:
             self.cluster.withdraw_cluster_credentials()
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
-        if not self.cluster.is_available():
-            event.add_status(ops.WaitingStatus("waiting for the cluster's peers"))
-        elif not self.cluster.is_clustered():
+        sent = self.cluster.published()
+        if sent is not None and sent.clustered:
+            # In the cluster: after a scale-in below the quorum too, which it survives.
+            event.add_status(ops.ActiveStatus("clustered"))
+        elif self.cluster.is_available():
             event.add_status(ops.MaintenanceStatus("clustering"))
-        event.add_status(ops.ActiveStatus())
+        else:
+            event.add_status(ops.WaitingStatus("waiting for the cluster's peers"))
 ```
 
-The same charm may reconcile holistically instead: `read()` gives every peer and the two
-states in any hook, and what this unit sends is in its databag already (`published()`).
+**Goal**, as deployed (three units, scaled up and in, leadership moved, the leader replaced,
+then a refresh from the reactive charm): every unit is Active and clustered, marked so in
+the leader settings a reactive unit reads, also after scaling in to two units. The status
+asks `published().clustered`, what this unit said, rather than `is_clustered()`, which
+counts peers against `minimum_cluster_size` and goes False after a scale-in to two. A leader
+that is removed leaves its own marks behind: its peers see it depart while it still leads,
+so no leader clears them (the reactive charm did the same).
 
 ## Events
 
@@ -150,7 +205,7 @@ followed. The queries hold what a new leader needs: the ready peers are those of
 charm's own record (MySQL Shell, or the leader settings `cluster-instance-clustered-<address>`
 below). So the robust default is one whole-state handler, run on these events and in
 `leader_elected` and `upgrade-charm`: on the leader, add each ready peer that is not in the
-cluster, and remove each instance that no peer's address names any more.
+cluster, as the example does.
 
 **Quorum.** `available` needs `minimum_cluster_size - 1` peers with their credentials, not
 every unit the operator asked for. The reactive charm created the cluster only once every
@@ -168,9 +223,9 @@ gets `connected`, `available`, `peer_configure_ready` for each ready peer and `c
 there, without any peer changing its data, so that the ends fire later. What the reactive
 charm sent stays in the unit's databag until the charm sends something else. A leader's
 `peer_configure_ready` handler therefore meets instances that are in the cluster already
-(added before the refresh, by this charm or the reactive one): it skips them, as the
-example does (the real charm asks MySQL Shell; the reactive leader also marked each one with
-`cluster-instance-clustered-<address>`, see below).
+(added before the refresh, by this charm or the reactive one): it skips those whose
+`cluster-instance-clustered-<address>` mark is set, as the example does (the real charm
+also asks MySQL Shell).
 
 **The leaving unit.** From the first hook in which Juju names this unit as the departing one
 (in relation-departed of the peer relation: the unit is being removed), every state ends, in
@@ -327,6 +382,10 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   `peer_configure_ready` fires once per payload, what a new leader reads instead, and how
   the reactive charm waited for every expected unit before it created the cluster. It gives
   the reactive charm's whole leader handshake, its five steps and every key.
+- LIBPATCH 5: the example forms its cluster on every unit: one whole-state handler creates
+  the cluster at quorum, adds each ready instance and keeps every mark of the leader
+  handshake in leader settings; a non-leader sends `unit-clustered` once marked, and a
+  unit stays Active after a scale-in to two.
 """
 
 from __future__ import annotations
@@ -356,7 +415,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 4
+LIBPATCH = 5
 
 PYDEPS = ["pydantic>=2"]
 
