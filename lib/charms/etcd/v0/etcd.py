@@ -84,6 +84,11 @@ class ClientCharm(ops.CharmBase):
         event.add_status(ops.ActiveStatus())
 ```
 
+**Goal**, as deployed (two units beside a reactive etcd; each side scaled up and down, the
+leader replaced, then a refresh from the reactive charm): every unit is Active, with the
+connection string in `/etc/my-app/etcd-endpoints` and the client credentials in
+`/etc/my-app/etcd/`.
+
 The same client driven by the events' payloads. A payload is the state when the event was
 emitted; a handler that may run late (deferred, say) compares it with the relation's
 current offer, and saves the credentials of that relation (`tls=`), not of the endpoint:
@@ -123,6 +128,9 @@ class EventDrivenClientCharm(ops.CharmBase):
         )
 ```
 
+**Goal**, deployed the same way: every unit writes the connection string and saves the
+client credentials, as the first example does.
+
 Logic that only the leader runs cannot wait for an event: a unit that becomes leader later
 missed it. Ask the queries in `leader_elected` (or in the holistic handler), for instance:
 
@@ -161,6 +169,11 @@ class EtcdCharm(ops.CharmBase):
             event.add_status(ops.WaitingStatus("not publishing the cluster yet"))
         event.add_status(ops.ActiveStatus())
 ```
+
+**Goal**, as deployed (two units, the leader holding the `etcd-client-tls` secret, beside an
+`ops` client of this library; each side scaled up and down, the leader replaced, then a
+refresh from the reactive charm): every unit is Active, and every client unit reads the
+cluster with TLS.
 
 What the charm sets is kept in the unit's stored state, so it survives restarts and reaches
 relations made later, from their relation-created hook (a test that starts a new relation at
@@ -349,6 +362,9 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   maps every name of the deployed layer, as the interface spec lists them. The docstrings
   say that what a provider sets reaches a relation made later from that relation's
   relation-created hook.
+- LIBPATCH 7: docs only: each example says the goal it reaches when deployed through a
+  lifecycle (units added and removed on both sides, leadership moved, a refresh from the
+  reactive charm).
 """
 
 from __future__ import annotations
@@ -386,7 +402,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 6
+LIBPATCH = 7
 
 PYDEPS = ["pydantic>=2"]
 

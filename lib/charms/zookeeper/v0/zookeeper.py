@@ -73,6 +73,12 @@ class ClientCharm(ops.CharmBase):
 (`[fd00::5]:2181`): write it as it is. Each relation is one zookeeper ensemble, so the
 example reads its oldest relation alone (`read()` without a relation spans them all).
 
+**Goal**, as deployed (two units beside a reactive zookeeper on IPv6; each side scaled up
+and down, the leader replaced, then a refresh from the reactive charm): every unit is
+Active, with the ensemble's connect string (IPv6 addresses in brackets) in
+`/etc/my-app/zookeeper-connect`; with a second zookeeper related, every unit is Blocked and
+keeps the first ensemble's string.
+
 The legacy `joining` and `departing` states, dismissed by the charm, are kept as queues:
 a charm that handles them later (in `update-status`, say) lists and dismisses them (a charm
 that never does, as above, pays little for them: see "The legacy queues" below):
@@ -117,6 +123,10 @@ What the charm sends is kept in the unit's stored state, so it survives restarts
 relations made later, from their relation-created hook (a test that starts a new relation at
 relation-joined finds nothing written yet). `clear_connection()` withdraws it from every
 relation.
+
+**Goal**, as deployed (two units beside an `ops` client of this library; each side scaled up
+and down, the leader replaced, then a refresh from the reactive charm): every client unit
+reads a connect string naming every zookeeper unit.
 
 ## Events
 
@@ -296,6 +306,9 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   hand (unusable for IPv6) over every relation (two ensembles in one string). The docstrings
   say that what a provider sets reaches a relation made later from that relation's
   relation-created hook.
+- LIBPATCH 5: docs only: each example says the goal it reaches when deployed through a
+  lifecycle (units added and removed on both sides, leadership moved, a refresh from the
+  reactive charm).
 """
 
 from __future__ import annotations
@@ -325,7 +338,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 4
+LIBPATCH = 5
 
 PYDEPS = ["pydantic>=2"]
 
