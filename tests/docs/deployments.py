@@ -8,13 +8,13 @@ nothing) or a small `ops` charm using the library's other role. Each unit's work
 are its own (`WorkloadFiles`), and leader settings work (`demo.hook_tools`).
 
 The lifecycle (`LIFECYCLE`), the same for every example: the applications are deployed and
-related; a partner unit joins; partner unit 0 leaves; an example unit joins; leadership
-moves to that unit; the example's leader leaves, so that another unit leads; the example is
-refreshed from the reactive charm (its units keep their relations and databags but lose
-what `ops` stored). After each stage
-the example's goal (`Scenario.goal`, the sentence its document writes next to it) must hold,
-as `Scenario.check` reads it from the units' statuses, files and databags, and no hook may
-fail. Last, the relation is removed, and no hook may fail then either.
+related (a charm that uses two libraries, such as a kafka broker, has a partner for each); a
+partner unit joins; partner unit 0 leaves; an example unit joins; leadership moves to that
+unit; the example's leader leaves, so that another unit leads; the example is refreshed from
+the reactive charm (its units keep their relations and databags but lose what `ops` stored).
+After each stage the example's goal (`Scenario.goal`, the sentence its document writes next
+to it) must hold, as `Scenario.check` reads it from the units' statuses, files and databags,
+and no hook may fail. Last, the relations are removed, and no hook may fail then either.
 
 A peer example (mysql-innodb-cluster) has no partner: the stages that add and remove a
 partner unit add and remove one of its own units instead.
@@ -127,6 +127,9 @@ class Scenario:
     """Application secrets the example's leader created earlier, by label."""
     then: Callable[[Deployed], list[str]] | None = None
     """One more stage, after the lifecycle, that returns its own problems (a second relation)."""
+    also: tuple[tuple[str, Partner], ...] = ()
+    """Further partners, each related to another endpoint of the example (its own name
+    first): the lifecycle scales only the first partner, and these keep two units."""
 
 
 def charmcraft_yaml(block: Block) -> dict[str, Any]:
@@ -202,8 +205,8 @@ def deploy(
 ) -> Iterator[tuple[str, Deployed]]:
     """Deploy the example and take it through the lifecycle, yielding after each stage.
 
-    The last yield follows the removal of the relation (for a partner): the goal need not
-    hold there, but no hook may fail.
+    The last yield follows the removal of the relations (if there are partners): the goal
+    need not hold there, but no hook may fail.
     """
     files = WorkloadFiles(module, root / "units")
     deployment = Deployment(
@@ -217,29 +220,31 @@ def deploy(
     deployed = Deployed(deployment, files, [])
     for _ in range(scenario.units):
         deployment.add_unit(example)
-    if scenario.partner is not None:
-        partner = scenario.partner
-        interface = _interface_of(metadata, scenario.endpoint)
+    partners = [(scenario.endpoint, scenario.partner)] if scenario.partner else []
+    for number, (endpoint, partner) in enumerate([*partners, *scenario.also]):
+        name = PARTNER if number == 0 else f"{PARTNER}-{number + 1}"
+        interface = _interface_of(metadata, endpoint)
         deployment.deploy(
-            PARTNER,
+            name,
             partner.charm,
             units=scenario.partner_units,
-            charmcraft_yaml=partner_yaml(partner, interface),
+            charmcraft_yaml={**partner_yaml(partner, interface), "name": name},
         )
-        deployed.partner_apps.append(deployment.apps[PARTNER])
+        deployed.partner_apps.append(deployment.apps[name])
         deployment.integrate(
-            Endpoint(example, scenario.endpoint),
-            Endpoint(deployed.partner_apps[0], partner.endpoint),
+            Endpoint(example, endpoint),
+            Endpoint(deployment.apps[name], partner.endpoint),
             interface,
         )
     yield "deployed and related", deployed
     for stage in LIFECYCLE:
         stage.run(deployed, scenario)
         yield f"after {stage.name}", deployed
-    if scenario.partner is not None:
-        integration = next(each for each in deployment.integrations if not each.is_peer)
-        deployment.remove_integration(integration)
-        yield "after the relation is removed", deployed
+    related = [each for each in deployment.integrations if not each.is_peer]
+    if related:
+        for integration in related:
+            deployment.remove_integration(integration)
+        yield "after the relations are removed", deployed
 
 
 def _interface_of(metadata: Mapping[str, Any], endpoint: str) -> str:

@@ -403,6 +403,27 @@ SCENARIOS: dict[str, Scenario] = {
     ),
 }
 
+# --- A kafka broker between zookeeper and kafka clients -------------------------------------
+
+
+def broker_forwards_the_ensemble(deployed: Deployed) -> list[str]:
+    """The clients (the second partner) read every broker and the zookeeper servers."""
+    brokers = example_addresses(deployed, 9092)
+    zookeepers = partner_addresses(deployed, 2181)
+    return expect_status(deployed.units(), "active") + expect_status(
+        deployed.partner_units(1), "active", f"{brokers} / {zookeepers}"
+    )
+
+
+def without_zookeeper_the_clients_read_no_broker(deployed: Deployed) -> list[str]:
+    zookeeper = deployed.deployment.integrations
+    first = next(each for each in zookeeper if not each.is_peer and each.interface == "zookeeper")
+    deployed.deployment.remove_integration(first)
+    return expect_status(deployed.units(), "waiting", "waiting for zookeeper") + expect_status(
+        deployed.partner_units(1), "waiting", "nothing offered"
+    )
+
+
 # The guide's worked examples: the same goals as the docstrings' (so the same sentences),
 # reached by the charm each section ends with.
 SCENARIOS |= {
@@ -415,18 +436,35 @@ SCENARIOS |= {
     "migrating-kafka-block-1": SCENARIOS["kafka-block-1"],
     "migrating-http-block-1": SCENARIOS["http-block-3"],
     "migrating-innodb_cluster-block-1": SCENARIOS["innodb_cluster-block-1"],
+    "migrating-kafka-composed-block-1": Scenario(
+        goal=(
+            "every unit is Active, and every client unit reads every broker and the zookeeper "
+            "servers in use; with zookeeper removed, every unit is Waiting and the clients "
+            "read no broker"
+        ),
+        check=broker_forwards_the_ensemble,
+        endpoint="zookeeper",
+        partner=LEGACY_ZOOKEEPER,
+        also=(
+            (
+                "client",
+                Partner(ops_requirer(KafkaRequires, kafka_client_reads), "kafka", "requires"),
+            ),
+        ),
+        then=without_zookeeper_the_clients_read_no_broker,
+    ),
 }
 
 
 def guide_examples() -> list[Example]:
-    """The guide's `ops` charms (its blocks without a tag), numbered per library."""
+    """The guide's `ops` charms (its blocks without a tag, or `composed`), numbered per kind."""
     found: list[Example] = []
     for block in markdown_blocks(GUIDE, LIBRARIES):
-        if block.language != "python" or block.library is None or block.tags:
+        if block.language != "python" or block.library is None:
             continue
-        if not defines_a_charm(block):
+        if block.tags not in ((), ("composed",)) or not defines_a_charm(block):
             continue
-        library = f"migrating-{library_name(block.library)}"
+        library = "-".join(["migrating", library_name(block.library), *block.tags])
         found.append(Example(library, 1 + sum(e.library == library for e in found), block))
     return found
 
@@ -450,7 +488,7 @@ def deploy_example(example: Example, root: Path) -> list[str]:
     problems: list[str] = []
     stages = deploy(scenario, example.block, module, charm, root)
     for stage, deployed in stages:
-        if stage == "after the relation is removed":
+        if stage == "after the relations are removed":
             continue  # every hook ran without failing: the goal need not hold any more
         problems += [f"{stage}: {problem}" for problem in scenario.check(deployed)]
         if scenario.then is not None and stage.startswith("after a refresh"):

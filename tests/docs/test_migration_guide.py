@@ -63,11 +63,20 @@ from tests.docs.harness import (
 from tests.metadata.librecord import ROOT, full_name
 
 GUIDE = ROOT / "docs" / "migrating.md"
-KINDS = {"python": {(), ("legacy",), ("test",)}, "yaml": {()}, "shell": {()}}
+# A `composed` block is a charm that uses two libraries, with its charmcraft.yaml snippet:
+# it is named after one of them, and only deployed (`test_example_deployments.py`).
+KINDS = {
+    "python": {(), ("legacy",), ("test",), ("composed",)},
+    "yaml": {(), ("composed",)},
+    "shell": {()},
+}
 
 
 def kind_of(block: Block) -> str:
-    """`example`, `legacy` or `test` for a python block; the language for the others."""
+    """`example`, `legacy`, `test` or `composed` for a python block; `composed` or the
+    language for the others."""
+    if block.tags == ("composed",):
+        return "composed"
     if block.language != "python":
         return block.language
     return block.tags[0] if block.tags else "example"
@@ -184,6 +193,21 @@ def test_a_charmcraft_snippet_declares_default_endpoints_of_its_library(block: B
     }
     missing = sorted(str(path.relative_to(ROOT)) for path in paths if not path.exists())
     assert not missing, f"charm-libs names libraries that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("block", numbered(BLOCKS, "composed"))
+def test_a_composed_block_uses_default_endpoints_of_the_libraries(block: Block):
+    if block.language == "yaml":
+        allowed = {
+            Endpoint(role.endpoint, role.section, load_library(path).INTERFACE)
+            for path in LIBRARIES.values()
+            for role in roles(load_library(path))
+        }
+        endpoints = declared_endpoints(block)
+        assert len(endpoints) > 1, "a composed snippet declares the endpoints of each library"
+        assert set(endpoints) <= allowed
+    else:
+        assert metadata_of(block).tags == ("composed",), "put its snippet just before it"
 
 
 # --- The ops examples ---------------------------------------------------------------------------
