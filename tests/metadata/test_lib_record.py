@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,15 @@ def test_every_library_matches_its_recorded_libpatch_and_hash():
 @pytest.mark.parametrize("path", librecord.library_paths(), ids=librecord.full_name)
 def test_the_record_hashes_the_way_charmcraft_does(path: Path):
     assert librecord.content_hash(path) == get_lib_info(lib_path=path).content_hash
+
+
+@pytest.mark.parametrize("path", librecord.library_paths(), ids=librecord.full_name)
+def test_the_readme_names_each_librarys_current_libpatch(path: Path):
+    readme = (librecord.ROOT / "README.md").read_text(encoding="utf-8")
+    row = re.search(rf"^\| `{re.escape(librecord.full_name(path))}` \|.*$", readme, re.MULTILINE)
+    assert row is not None, "the README's table of libraries has no row for it"
+    patch = get_lib_info(lib_path=path).patch
+    assert f"(LIBPATCH {patch})" in row.group(0)
 
 
 def _one_library_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patch: int) -> Path:
