@@ -170,27 +170,33 @@ def a_second_zookeeper_blocks_and_changes_nothing(file: str) -> Check:
 
 
 def _relate_a_second_zookeeper(deployed: Deployed, file: str) -> list[str]:
-    deployment = deployed.deployment
     first = partner_addresses(deployed, 2181)
-    assert LEGACY_ZOOKEEPER.role == "provides"
-    deployment.deploy(
-        "zookeeper-b",
-        LEGACY_ZOOKEEPER.charm,
-        units=2,
-        charmcraft_yaml={
-            "name": "zookeeper-b",
-            "provides": {"zookeeper": {"interface": "zookeeper"}},
-        },
-    )
-    second = deployment.apps["zookeeper-b"]
-    deployment.integrate(
-        Endpoint(deployed.example, "zookeeper"), Endpoint(second, "zookeeper"), "zookeeper"
-    )
-    problems = expect_status(
+    problems = relate_a_second(deployed, "zookeeper", LEGACY_ZOOKEEPER, "zookeeper")
+    problems += expect_status(
         deployed.units(), "blocked", "related to two zookeepers; remove one"
     ) + expect_file(deployed, file, first)
-    deployment.remove_integration(deployment.integrations[-1])
+    remove_the_second(deployed)
     return problems + zookeeper_connect_string_written(file)(deployed)
+
+
+def relate_a_second(
+    deployed: Deployed, endpoint: str, partner: Partner, interface: str
+) -> list[str]:
+    """Relate a second application like the partner to the example's endpoint."""
+    deployment = deployed.deployment
+    name = f"second-{interface}"
+    metadata = {"name": name, partner.role: {partner.endpoint: {"interface": interface}}}
+    deployment.deploy(name, partner.charm, units=2, charmcraft_yaml=metadata)
+    deployment.integrate(
+        Endpoint(deployed.example, endpoint),
+        Endpoint(deployment.apps[name], partner.endpoint),
+        interface,
+    )
+    return []
+
+
+def remove_the_second(deployed: Deployed) -> None:
+    deployed.deployment.remove_integration(deployed.deployment.integrations[-1])
 
 
 def zookeeper_client_reads(role: ZookeeperRequires) -> str:
@@ -216,6 +222,20 @@ def kafka_files_written(deployed: Deployed) -> list[str]:
         + expect_file(deployed, "BOOTSTRAP_FILE", partner_addresses(deployed, 9092))
         + expect_file(deployed, "ZOOKEEPER_FILE", "[fd00:0:0:9::5]:2181")
     )
+
+
+def a_second_kafka_blocks_and_changes_nothing(deployed: Deployed) -> list[str]:
+    """A second kafka cluster related: every unit Blocked, its files still the first's."""
+    before = {unit.name: deployed.files.read(unit, "BOOTSTRAP_FILE") for unit in deployed.units()}
+    problems = relate_a_second(deployed, "kafka", LEGACY_KAFKA, "kafka")
+    problems += expect_status(deployed.units(), "blocked", "related to two kafkas; remove one")
+    for unit in deployed.units():
+        if deployed.files.read(unit, "BOOTSTRAP_FILE") != before[unit.name]:
+            problems.append(
+                f"{unit.name} wrote the second cluster's brokers in its bootstrap file"
+            )
+    remove_the_second(deployed)
+    return problems + kafka_files_written(deployed)
 
 
 def kafka_client_reads(role: KafkaRequires) -> str:
@@ -357,12 +377,14 @@ SCENARIOS: dict[str, Scenario] = {
         goal=(
             "every unit is Active, with every broker in `/etc/my-app/kafka-bootstrap` and "
             "every zookeeper server in `/etc/my-app/zookeeper-connect`, as `host:port` (IPv6 "
-            "addresses in brackets)"
+            "addresses in brackets); with a second kafka related, every unit is Blocked and "
+            "keeps the first cluster's brokers"
         ),
         check=kafka_files_written,
         endpoint="kafka",
         partner=LEGACY_KAFKA,
         ipv6=True,
+        then=a_second_kafka_blocks_and_changes_nothing,
     ),
     "kafka-block-2": Scenario(
         goal="every client unit reads every broker, and the zookeeper servers",

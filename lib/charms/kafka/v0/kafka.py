@@ -54,14 +54,20 @@ class ClientCharm(ops.CharmBase):
         framework.observe(self.on.collect_unit_status, self._on_collect_unit_status)
 
     def _reconcile(self, _: ops.EventBase):
-        offer = self.kafka.read()
-        if not offer.brokers:
+        relations = self.kafka.relations  # oldest first
+        if not relations:
             return  # no kafka (any more); this workload keeps its last settings
+        # Each relation is one kafka cluster: use one, never a mix of two.
+        offer = self.kafka.read(relations[0])
+        if not offer.brokers:
+            return  # no usable broker yet
         # `address` is `host:port`, an IPv6 host in brackets: as the workload takes it.
         BOOTSTRAP_FILE.write_text(",".join(broker.address for broker in offer.brokers))
         ZOOKEEPER_FILE.write_text(",".join(server.address for server in offer.zookeepers))
 
     def _on_collect_unit_status(self, event: ops.CollectStatusEvent):
+        if len(self.kafka.relations) > 1:
+            event.add_status(ops.BlockedStatus("related to two kafkas; remove one"))
         if not self.kafka.is_available():
             event.add_status(ops.WaitingStatus("waiting for kafka"))
         event.add_status(ops.ActiveStatus())
@@ -70,8 +76,10 @@ class ClientCharm(ops.CharmBase):
 **Goal**, as deployed (two units beside a reactive kafka on IPv6; each side scaled up and
 down, the leader replaced, then a refresh from the reactive charm): every unit is Active,
 with every broker in `/etc/my-app/kafka-bootstrap` and every zookeeper server in
-`/etc/my-app/zookeeper-connect`, as `host:port` (IPv6 addresses in brackets). A broker's
+`/etc/my-app/zookeeper-connect`, as `host:port` (IPv6 addresses in brackets); with a second
+kafka related, every unit is Blocked and keeps the first cluster's brokers. A broker's
 `host` stays bare (`fd00::5`), as Juju writes addresses; its `address` is bracketed.
+`read()` without a relation spans every relation: the example reads its oldest one alone.
 
 ## Provider example
 
@@ -287,7 +295,9 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   takes.
 - LIBPATCH 5: `KafkaBroker.address` and `ZookeeperServer.address` give `host:port` with an
   IPv6 host in brackets, and the requirer example writes them, so that it works on IPv6.
-  Each example says the goal it reaches when deployed through a lifecycle.
+  Each example says the goal it reaches when deployed through a lifecycle. The requirer
+  example reads one relation's brokers, and blocks on a second kafka, where it merged two
+  clusters into one bootstrap list.
 """
 
 from __future__ import annotations
