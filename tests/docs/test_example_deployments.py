@@ -268,6 +268,20 @@ def backends_listed(deployed: Deployed) -> list[str]:
     )
 
 
+def a_second_website_gets_its_own_backend(deployed: Deployed) -> list[str]:
+    """A second website application related: a backend each, in the order they came."""
+    problems = relate_a_second(deployed, "reverseproxy", LEGACY_WEBSITE, "http")
+    second = deployed.deployment.apps["second-http"]
+    backends = "".join(
+        f"backend {app.name}\n"
+        + "".join(f"    server {bracketed(unit.address, 8080)}\n" for unit in app.units.values())
+        for app in (deployed.partner_apps[0], second)
+    )
+    problems += expect_file(deployed, "BACKENDS_FILE", backends)
+    remove_the_second(deployed)
+    return problems + backends_listed(deployed)
+
+
 def proxy_reads(role: HttpRequires) -> str:
     """The hosts of each service, then the servers each unit's `services` stanza names."""
     hosts = ",".join(
@@ -396,12 +410,13 @@ SCENARIOS: dict[str, Scenario] = {
         goal=(
             "every unit is Active, with a backend per website application in "
             "`/etc/my-proxy/backends.conf`, naming each website unit as `host:port` (IPv6 "
-            "addresses in brackets)"
+            "addresses in brackets), two applications related included"
         ),
         check=backends_listed,
         endpoint="reverseproxy",
         partner=LEGACY_WEBSITE,
         ipv6=True,
+        then=a_second_website_gets_its_own_backend,
     ),
     "http-block-3": Scenario(
         goal=(

@@ -69,8 +69,9 @@ class ProxyCharm(ops.CharmBase):
 **Goal**, as deployed (two units beside a reactive website on IPv6; each side scaled up and
 down, the leader replaced, then a refresh from the reactive charm): every unit is Active,
 with a backend per website application in `/etc/my-proxy/backends.conf`, naming each website
-unit as `host:port` (IPv6 addresses in brackets). A host's `hostname` stays bare
-(`fd00::5`), as Juju writes addresses; its `address` is bracketed.
+unit as `host:port` (IPv6 addresses in brackets), two applications related included. A
+host's `hostname` stays bare (`fd00::5`), as Juju writes addresses; its `address` is
+bracketed.
 
 Websites behind haproxy-style proxies also send extra keys: `services` (a YAML list of
 stanzas), `all_services`, `service_name`, `sitenames`. `extras()` gives each unit's, by
