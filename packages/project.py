@@ -13,13 +13,16 @@ distribution declares comes from that file or from the repository's `pyproject.t
 - the summary: the docstring's first line; the long description: the whole docstring, which
   is the library's documentation (Markdown);
 - the project URLs: the legacy layer the library replaces, from the interface's spec
-  (`interfaces/<interface>/v0/interface.yaml`).
+  (`interfaces/<interface>/v0/interface.yaml`);
+- the changelog: the docstring's "## Changelog" list, one dated entry per LIBPATCH
+  (`- LIBPATCH 5 (2026-12-07): ...`), written as `CHANGELOG.md`, newest first, each entry
+  under the version it made.
 
 `staged_project()` writes the source tree a build backend needs into a scratch directory:
 the library file at its import path, a `py.typed` marker beside it, the license, the
-docstring as `README.md` and a generated `pyproject.toml`. No `__init__.py` is written, so
-`charms`, `charms.<library>` and `charms.<library>.v0` stay namespace packages and merge with
-a charm's own `lib/charms/`.
+docstring as `README.md`, the changelog as `CHANGELOG.md` and a generated `pyproject.toml`.
+No `__init__.py` is written, so `charms`, `charms.<library>` and `charms.<library>.v0` stay
+namespace packages and merge with a charm's own `lib/charms/`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import ast
 import dataclasses
 import functools
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -57,6 +61,24 @@ CLASSIFIERS = (
 )
 
 
+# One changelog entry: "- LIBPATCH <n> (<date>): <text>", its text going on indented lines.
+CHANGELOG_ENTRY = re.compile(
+    r"^- LIBPATCH (?P<patch>\d+) \((?P<date>\d{4}-\d{2}-\d{2})\): (?P<text>.*(?:\n  .*)*)",
+    re.MULTILINE,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """One entry of a library's changelog: the LIBPATCH it made, when, and what changed."""
+
+    patch: int
+    date: str
+    """ISO 8601, `2026-12-07`."""
+    text: str
+    """The entry's Markdown, its lines joined."""
+
+
 @dataclasses.dataclass(frozen=True)
 class LibraryProject:
     """One library's distribution: its metadata and the file it ships."""
@@ -73,6 +95,8 @@ class LibraryProject:
     """The module docstring, Markdown."""
     interface: str
     urls: dict[str, str]
+    releases: tuple[Release, ...]
+    """The changelog, oldest first: one entry per LIBPATCH up to the current one."""
 
     @property
     def import_path(self) -> Path:
@@ -103,6 +127,7 @@ def library_project(source: Path) -> LibraryProject:
     if not description:
         raise ValueError(f"{source}: a library needs a module docstring")
     interface = str(constants["INTERFACE"])
+    libpatch = int(str(constants["LIBPATCH"]))
     return LibraryProject(
         source=source,
         name=DISTRIBUTION_PREFIX + source.stem.replace("_", "-"),
@@ -112,7 +137,40 @@ def library_project(source: Path) -> LibraryProject:
         description=description + "\n",
         interface=interface,
         urls=_legacy_urls(interface),
+        releases=changelog(description, libpatch, source),
     )
+
+
+def changelog(docstring: str, libpatch: int, source: Path) -> tuple[Release, ...]:
+    """The releases the docstring's changelog lists: LIBPATCH 1 to `libpatch`, dated, in order.
+
+    Raises:
+        ValueError: the section is missing, an entry has no date, or the entries are not
+            LIBPATCH 1, 2, ... `libpatch` in order with dates that never go back.
+    """
+    section = docstring.partition("\n## Changelog\n")[2].partition("\n## ")[0]
+    entries = [line for line in section.splitlines() if line.startswith("- ")]
+    releases = tuple(
+        Release(int(match["patch"]), match["date"], " ".join(match["text"].split()))
+        for match in CHANGELOG_ENTRY.finditer(section)
+    )
+    if len(releases) != len(entries):
+        raise ValueError(f"{source}: every changelog entry is '- LIBPATCH <n> (<date>): ...'")
+    if [release.patch for release in releases] != list(range(1, libpatch + 1)):
+        raise ValueError(f"{source}: the changelog must list LIBPATCH 1 to {libpatch} in order")
+    dates = [release.date for release in releases]
+    if dates != sorted(dates):
+        raise ValueError(f"{source}: the changelog's dates go back in time")
+    return releases
+
+
+def changelog_markdown(project: LibraryProject) -> str:
+    """The distribution's `CHANGELOG.md`: each version, newest first, with its date."""
+    api = project.version.partition(".")[0]
+    lines = [f"# Changelog of {project.name}", ""]
+    for release in reversed(project.releases):
+        lines += [f"## {api}.{release.patch} ({release.date})", "", release.text, ""]
+    return "\n".join(lines)
 
 
 def staged_project(project: LibraryProject, directory: Path) -> Path:
@@ -124,6 +182,7 @@ def staged_project(project: LibraryProject, directory: Path) -> Path:
     (module.parent / "py.typed").write_text("", encoding="utf-8")
     shutil.copyfile(LICENSE, root / "LICENSE")
     (root / "README.md").write_text(project.description, encoding="utf-8")
+    (root / "CHANGELOG.md").write_text(changelog_markdown(project), encoding="utf-8")
     (root / "pyproject.toml").write_text(pyproject_text(project), encoding="utf-8")
     return root
 

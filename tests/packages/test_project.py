@@ -96,6 +96,42 @@ def test_the_staged_tree_holds_the_very_library_file_and_no_init(module: str, tm
     assert (root / "README.md").read_text() == project.description
 
 
+@pytest.mark.parametrize("module", MODULES)
+def test_the_changelog_dates_each_libpatch_and_ships_as_changelog_md(module: str, tmp_path: Path):
+    project = _project(module)
+
+    changelog = (staged_project(project, tmp_path) / "CHANGELOG.md").read_text()
+
+    assert [release.patch for release in project.releases] == list(
+        range(1, int(project.version.split(".")[1]) + 1)
+    )
+    headings = [line for line in changelog.splitlines() if line.startswith("## ")]
+    newest = project.releases[-1]
+    assert headings[0] == f"## {project.version} ({newest.date})"
+    assert len(headings) == len(project.releases)
+    assert newest.text in changelog  # the docstring's words, not a second copy kept by hand
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ("- LIBPATCH 1: no date.\n", "every changelog entry"),
+        ("- LIBPATCH 1 (2026-11-22): one.\n- LIBPATCH 3 (2026-11-23): three.\n", "in order"),
+        ("- LIBPATCH 1 (2026-11-23): one.\n- LIBPATCH 2 (2026-11-22): two.\n", "back in time"),
+    ],
+    ids=["undated", "a-gap", "dates-going-back"],
+)
+def test_a_changelog_that_is_not_one_dated_entry_per_libpatch_is_refused(
+    entries: str, problem: str, tmp_path: Path
+):
+    docstring = f"Odd.\n\n## Changelog\n\n{entries}"
+    constants = 'INTERFACE = "etcd"\nLIBAPI = 0\nLIBPATCH = 2\n'
+    source = _library_file(tmp_path, f'"""{docstring}"""\n{constants}')
+
+    with pytest.raises(ValueError, match=problem):
+        library_project(source)
+
+
 def _library_file(directory: Path, text: str) -> Path:
     source = directory / "charms" / "odd" / "v0" / "odd.py"
     source.parent.mkdir(parents=True)

@@ -326,45 +326,47 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
 
 ## Changelog
 
-- LIBPATCH 1: first release; both roles of the legacy `etcd` interface.
-- LIBPATCH 2: the docstring examples are complete, and the test suite runs them. Setters
-  refuse values of the wrong type (bytes, numbers) with `ValueError` instead of converting
-  them or raising `TypeError`, refuse text that is not valid UTF-8, and no longer keep the
-  refused input in the exception's context. A JSON-quoted value whose escapes spell a lone
-  surrogate is malformed, instead of failing the hook.
-- LIBPATCH 3: reconciles on `upgrade-charm`, so a charm refreshed from its reactive version
-  announces what holds. A malformed field no longer hides the unit's other fields. One view
-  per hook: the departing unit no longer counts for queries in relation-departed, nor the
-  broken relation in relation-broken. `read()` returns a typed `EtcdOffer`; each databag is
-  read and validated once per hook, and units only until every key is found. Endpoint
-  queries no longer merge keys across relations. Strict URL and PEM grammar, for writing and
-  reading; bare IPv6 hosts are handed on bracketed. `save_client_credentials()` checks all
-  targets first, writes certificates 0644, cleans up after killed writes, syncs the
-  directory, and takes `user=`/`group=`. A deferred event whose payload this version would
-  refuse is restored as it was, not failed. New: `EtcdProvides.published()`, the events'
-  `cluster`/`tls` payloads, `str(MalformedUnit)`, and test helpers.
-- LIBPATCH 4: in relation-departed, the departing unit is left out from the start of the
-  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
-  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
-- LIBPATCH 5: the leaving unit: from the first hook in which Juju names this unit as the
-  departing one, every state ends, once, and none starts again. During relation-broken the
-  broken relation is gone from the start of the hook, for `read(relation)` too, so the
-  documented event-driven client no longer fails that hook after a deferred
-  `tls_available`; its example saves that relation's credentials (`tls=`). `tls_available`
-  no longer puts the private key in the unit's state: it saves a digest, and a deferred one
-  reads the key back from the relation (`tls` and `client_key` may then be None).
-  `save_client_credentials()` replaces a symlink at a path instead of writing through it, and
-  refuses a directory with `ValueError`, as documented, instead of `IsADirectoryError`.
-  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
-  underscores, as ops.testing of the ops 2 era sets them.
-- LIBPATCH 6: `EtcdRequires.connection_string()`, the older name of
+- LIBPATCH 1 (2026-11-22): first release; both roles of the legacy `etcd` interface.
+- LIBPATCH 2 (2026-11-22): the docstring examples are complete, and the test suite runs
+  them. Setters refuse values of the wrong type (bytes, numbers) with `ValueError` instead
+  of converting them or raising `TypeError`, refuse text that is not valid UTF-8, and no
+  longer keep the refused input in the exception's context. A JSON-quoted value whose
+  escapes spell a lone surrogate is malformed, instead of failing the hook.
+- LIBPATCH 3 (2026-11-22): reconciles on `upgrade-charm`, so a charm refreshed from its
+  reactive version announces what holds. A malformed field no longer hides the unit's other
+  fields. One view per hook: the departing unit no longer counts for queries in
+  relation-departed, nor the broken relation in relation-broken. `read()` returns a typed
+  `EtcdOffer`; each databag is read and validated once per hook, and units only until every
+  key is found. Endpoint queries no longer merge keys across relations. Strict URL and PEM
+  grammar, for writing and reading; bare IPv6 hosts are handed on bracketed.
+  `save_client_credentials()` checks all targets first, writes certificates 0644, cleans up
+  after killed writes, syncs the directory, and takes `user=`/`group=`. A deferred event
+  whose payload this version would refuse is restored as it was, not failed. New:
+  `EtcdProvides.published()`, the events' `cluster`/`tls` payloads, `str(MalformedUnit)`,
+  and test helpers.
+- LIBPATCH 4 (2026-11-23): in relation-departed, the departing unit is left out from the
+  start of the hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that
+  ops runs before the hook's own event no longer see it where Juju, or a test's state, still
+  lists it.
+- LIBPATCH 5 (2026-12-07): the leaving unit: from the first hook in which Juju names this
+  unit as the departing one, every state ends, once, and none starts again. During
+  relation-broken the broken relation is gone from the start of the hook, for
+  `read(relation)` too, so the documented event-driven client no longer fails that hook
+  after a deferred `tls_available`; its example saves that relation's credentials (`tls=`).
+  `tls_available` no longer puts the private key in the unit's state: it saves a digest, and
+  a deferred one reads the key back from the relation (`tls` and `client_key` may then be
+  None). `save_client_credentials()` replaces a symlink at a path instead of writing through
+  it, and refuses a directory with `ValueError`, as documented, instead of
+  `IsADirectoryError`. The hook's relation is read from `JUJU_RELATION` too, and a dispatch
+  path with underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 6 (2026-12-07): `EtcdRequires.connection_string()`, the older name of
   `get_connection_string()` that the deployed legacy layer still offers. The migration table
   maps every name of the deployed layer, as the interface spec lists them. The docstrings
   say that what a provider sets reaches a relation made later from that relation's
   relation-created hook.
-- LIBPATCH 7: docs only: each example says the goal it reaches when deployed through a
-  lifecycle (units added and removed on both sides, leadership moved, a refresh from the
-  reactive charm).
+- LIBPATCH 7 (2026-12-07): docs only: each example says the goal it reaches when deployed
+  through a lifecycle (units added and removed on both sides, leadership moved, a refresh
+  from the reactive charm). The changelog's entries carry their dates.
 """
 
 from __future__ import annotations

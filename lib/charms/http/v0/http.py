@@ -348,33 +348,35 @@ JSON-encoded twice is read too.
 
 ## Changelog
 
-- LIBPATCH 1: first release; both roles of the legacy `http` interface.
-- LIBPATCH 2: a single address that `configure()` refuses is named by its argument
+- LIBPATCH 1 (2026-11-22): first release; both roles of the legacy `http` interface.
+- LIBPATCH 2 (2026-11-23): a single address that `configure()` refuses is named by its argument
   (`hostname`), not as item 0 of a list; an `extended_data` entry whose hostname is a
   non-string falsy value (`0`, `false`, `[]`) is malformed rather than taken from its
   private address; `HttpExtras.yaml()` documents the types the safe loader gives.
-- LIBPATCH 3: in relation-departed, the departing unit is left out from the start of the
-  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
-  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
-  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
-  New: `HttpProvides.is_available()`, the query of the provider's `available` state.
-- LIBPATCH 4: the leaving unit: from the first hook in which Juju names this unit as the
-  departing one, every state of both roles ends, once, and none starts again (the provider
-  announced `available` there when the charm published, and ended nothing). During
-  relation-broken the broken relation is gone from the start of the hook, for the handlers
-  of deferred events too. A unit that sends extra keys without a port (a legacy website
-  that sends only `services`) is announced by `new_website`, whose `websites` may then be
-  empty, and by `website_removed`, where it fired nothing after `connected`.
-  `get_ingress_address()` answers None for a relation out of the hook's view.
-  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
-  underscores, as ops.testing of the ops 2 era sets them.
-- LIBPATCH 5: the migration table says where each legacy name comes from: the deployed
+- LIBPATCH 3 (2026-11-23): in relation-departed, the departing unit is left out from the
+  start of the hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that
+  ops runs before the hook's own event no longer see it where Juju, or a test's state, still
+  lists it. The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju
+  writes it. New: `HttpProvides.is_available()`, the query of the provider's `available`
+  state.
+- LIBPATCH 4 (2026-12-07): the leaving unit: from the first hook in which Juju names this
+  unit as the departing one, every state of both roles ends, once, and none starts again
+  (the provider announced `available` there when the charm published, and ended nothing).
+  During relation-broken the broken relation is gone from the start of the hook, for the
+  handlers of deferred events too. A unit that sends extra keys without a port (a legacy
+  website that sends only `services`) is announced by `new_website`, whose `websites` may
+  then be empty, and by `website_removed`, where it fired nothing after `connected`.
+  `get_ingress_address()` answers None for a relation out of the hook's view. The hook's
+  relation is read from `JUJU_RELATION` too, and a dispatch path with underscores, as
+  ops.testing of the ops 2 era sets them.
+- LIBPATCH 5 (2026-12-07): the migration table says where each legacy name comes from: the deployed
   layer's code, or the charms.reactive documentation's example (`new-website`, `websites()`,
   `publish_info()`), which no version of the layer had. The docstrings say that what a
   provider sets reaches a relation made later from that relation's relation-created hook.
-- LIBPATCH 6: `HttpHost.address` gives `hostname:port` with an IPv6 host in brackets, and
-  the requirer example writes it, so that it works on IPv6. Each example says the goal it
-  reaches when deployed through a lifecycle.
+- LIBPATCH 6 (2026-12-07): `HttpHost.address` gives `hostname:port` with an IPv6 host in
+  brackets, and the requirer example writes it, so that it works on IPv6. Each example says
+  the goal it reaches when deployed through a lifecycle. The changelog's entries carry their
+  dates.
 """
 
 from __future__ import annotations

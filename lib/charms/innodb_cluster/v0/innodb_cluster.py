@@ -359,33 +359,35 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
 
 ## Changelog
 
-- LIBPATCH 1: first release; the legacy peer interface, mixed clusters included.
-- LIBPATCH 2: in relation-departed, the departing peer is left out from the start of the
-  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
-  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
-  Docs: a leader skips instances already added when `peer_configure_ready` fires again after
-  a refresh, and the migration table maps the leadership layer's flags.
-- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
-  departing one, every state ends there, once, and none starts again (it announced
-  `available` and `clustered` for the peers still in its view). During relation-broken the
-  relation is gone from the start of the hook, for the handlers of deferred events too.
-  `peer_departed` also fires, with `moved` True, when a ready peer moves to another address,
-  naming the address `peer_configure_ready` announced, so that the leader removes that
-  instance; before, the old address was forgotten.
-  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
-  underscores, as ops.testing of the ops 2 era sets them.
-- LIBPATCH 4: the migration table maps every name of the deployed layer, as the interface
-  spec lists them: `set_or_clear_available()`, `set_ingress_address()`, `ingress_address`
-  and `minimum_cluster_size` too. New test helper: `cluster_network_for_testing()`, the peer
-  endpoint's network of a unit, bound to the address its test databag holds, where
-  ops.testing binds every unit to `192.0.2.0`. The docstring says that
-  `peer_configure_ready` fires once per payload, what a new leader reads instead, and how
-  the reactive charm waited for every expected unit before it created the cluster. It gives
-  the reactive charm's whole leader handshake, its five steps and every key.
-- LIBPATCH 5: the example forms its cluster on every unit: one whole-state handler creates
-  the cluster at quorum, adds each ready instance and keeps every mark of the leader
-  handshake in leader settings; a non-leader sends `unit-clustered` once marked, and a
-  unit stays Active after a scale-in to two.
+- LIBPATCH 1 (2026-11-23): first release; the legacy peer interface, mixed clusters included.
+- LIBPATCH 2 (2026-11-23): in relation-departed, the departing peer is left out from the
+  start of the hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that
+  ops runs before the hook's own event no longer see it where Juju, or a test's state, still
+  lists it. Docs: a leader skips instances already added when `peer_configure_ready` fires
+  again after a refresh, and the migration table maps the leadership layer's flags.
+- LIBPATCH 3 (2026-12-07): the leaving unit: from the first hook in which Juju names this
+  unit as the departing one, every state ends there, once, and none starts again (it
+  announced `available` and `clustered` for the peers still in its view). During
+  relation-broken the relation is gone from the start of the hook, for the handlers of
+  deferred events too. `peer_departed` also fires, with `moved` True, when a ready peer
+  moves to another address, naming the address `peer_configure_ready` announced, so that the
+  leader removes that instance; before, the old address was forgotten. The hook's relation
+  is read from `JUJU_RELATION` too, and a dispatch path with underscores, as ops.testing of
+  the ops 2 era sets them.
+- LIBPATCH 4 (2026-12-07): the migration table maps every name of the deployed layer, as the
+  interface spec lists them: `set_or_clear_available()`, `set_ingress_address()`,
+  `ingress_address` and `minimum_cluster_size` too. New test helper:
+  `cluster_network_for_testing()`, the peer endpoint's network of a unit, bound to the
+  address its test databag holds, where ops.testing binds every unit to `192.0.2.0`. The
+  docstring says that `peer_configure_ready` fires once per payload, what a new leader reads
+  instead, and how the reactive charm waited for every expected unit before it created the
+  cluster. It gives the reactive charm's whole leader handshake, its five steps and every
+  key.
+- LIBPATCH 5 (2026-12-07): the example forms its cluster on every unit: one whole-state
+  handler creates the cluster at quorum, adds each ready instance and keeps every mark of
+  the leader handshake in leader settings; a non-leader sends `unit-clustered` once marked,
+  and a unit stays Active after a scale-in to two. The changelog's entries carry their
+  dates.
 """
 
 from __future__ import annotations

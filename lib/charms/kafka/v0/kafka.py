@@ -270,34 +270,35 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
 
 ## Changelog
 
-- LIBPATCH 1: first release; both roles of the legacy `kafka` interface.
-- LIBPATCH 2: in relation-departed, the departing unit is left out from the start of the
-  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
-  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
-  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
-  New: `KafkaProvides.is_available()`, the query of the provider's `available` state.
-- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
-  departing one, every state of both roles ends, once, and none starts again (the provider
-  announced `available` there when the charm sent its port). During relation-broken the
-  broken relation is gone from the start of the hook, for `read(relation)` too. A zookeeper
-  server two units send with and without a REST port is listed once, with it. The warning
-  about a port without a zookeeper list no longer comes while the reactive charm's list is
-  on every relation.
-  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
-  underscores, as ops.testing of the ops 2 era sets them.
-- LIBPATCH 4: the migration table maps both generations of the layer's flags: `joined` and
-  `ready`, which the deployed layer sets on both sides, beside the first version's
-  `connected` and `available`. `send_port()` takes a `host` too, as the deployed layer's
-  alias of `send_connection()` did. The WARNING about a port without zookeepers no longer
-  asks a charm that sent an empty list to call `send_zookeepers`. The docstrings say that
-  what a provider sets reaches a relation made later from that relation's relation-created
-  hook. `send_zookeepers()` is typed (`ZookeeperEntry`), so a type checker sees what it
-  takes.
-- LIBPATCH 5: `KafkaBroker.address` and `ZookeeperServer.address` give `host:port` with an
-  IPv6 host in brackets, and the requirer example writes them, so that it works on IPv6.
-  Each example says the goal it reaches when deployed through a lifecycle. The requirer
-  example reads one relation's brokers, and blocks on a second kafka, where it merged two
-  clusters into one bootstrap list.
+- LIBPATCH 1 (2026-11-22): first release; both roles of the legacy `kafka` interface.
+- LIBPATCH 2 (2026-11-23): in relation-departed, the departing unit is left out from the
+  start of the hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that
+  ops runs before the hook's own event no longer see it where Juju, or a test's state, still
+  lists it. The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju
+  writes it. New: `KafkaProvides.is_available()`, the query of the provider's `available`
+  state.
+- LIBPATCH 3 (2026-12-07): the leaving unit: from the first hook in which Juju names this
+  unit as the departing one, every state of both roles ends, once, and none starts again
+  (the provider announced `available` there when the charm sent its port). During
+  relation-broken the broken relation is gone from the start of the hook, for
+  `read(relation)` too. A zookeeper server two units send with and without a REST port is
+  listed once, with it. The warning about a port without a zookeeper list no longer comes
+  while the reactive charm's list is on every relation. The hook's relation is read from
+  `JUJU_RELATION` too, and a dispatch path with underscores, as ops.testing of the ops 2 era
+  sets them.
+- LIBPATCH 4 (2026-12-07): the migration table maps both generations of the layer's flags:
+  `joined` and `ready`, which the deployed layer sets on both sides, beside the first
+  version's `connected` and `available`. `send_port()` takes a `host` too, as the deployed
+  layer's alias of `send_connection()` did. The WARNING about a port without zookeepers no
+  longer asks a charm that sent an empty list to call `send_zookeepers`. The docstrings say
+  that what a provider sets reaches a relation made later from that relation's
+  relation-created hook. `send_zookeepers()` is typed (`ZookeeperEntry`), so a type checker
+  sees what it takes.
+- LIBPATCH 5 (2026-12-07): `KafkaBroker.address` and `ZookeeperServer.address` give
+  `host:port` with an IPv6 host in brackets, and the requirer example writes them, so that
+  it works on IPv6. Each example says the goal it reaches when deployed through a lifecycle.
+  The requirer example reads one relation's brokers, and blocks on a second kafka, where it
+  merged two clusters into one bootstrap list. The changelog's entries carry their dates.
 """
 
 from __future__ import annotations

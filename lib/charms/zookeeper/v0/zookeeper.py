@@ -280,35 +280,35 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
 
 ## Changelog
 
-- LIBPATCH 1: first release; both roles of the legacy `zookeeper` interface.
-- LIBPATCH 2: in relation-departed, the departing unit is left out from the start of the
-  hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that ops runs
-  before the hook's own event no longer see it where Juju, or a test's state, still lists it.
-  The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju writes it.
-  New: `ZookeeperProvides.is_available()`, the query of the provider's `available` state.
-- LIBPATCH 3: the leaving unit: from the first hook in which Juju names this unit as the
-  departing one, every state of both roles ends, once, and none starts again (the provider
-  announced `available` there when the charm sent its port); the legacy queues are then
-  empty. During relation-broken the broken relation is gone from the start of the hook.
-  The legacy queues no longer keep every unit ever seen: of the units that became usable
-  and departed between two dismissals, the departing queue keeps the last 16, so the stored
-  state stays as small as the relations. New: `other_protocols()` and a WARNING name a
-  related data-platform ZooKeeper charm, which speaks another protocol under the same
-  interface name.
-  The hook's relation is read from `JUJU_RELATION` too, and a dispatch path with
-  underscores, as ops.testing of the ops 2 era sets them.
-- LIBPATCH 4: the migration table maps both generations of the layer's flags: `joined` and
-  `ready`, which the deployed layer sets on both sides, beside the first version's
-  `connected`, `available`, `joining` and `departing`. `send_port()` takes a `host` too, as
-  the deployed layer's alias of `send_connection()` did. New: `ZookeeperUnit.address`
-  (`host:port`, an IPv6 host in brackets) and `ZookeeperOffer.connect_string`; the requirer
-  example writes one relation's connect string with them, where it joined `host:port` by
-  hand (unusable for IPv6) over every relation (two ensembles in one string). The docstrings
-  say that what a provider sets reaches a relation made later from that relation's
-  relation-created hook.
-- LIBPATCH 5: docs only: each example says the goal it reaches when deployed through a
-  lifecycle (units added and removed on both sides, leadership moved, a refresh from the
-  reactive charm).
+- LIBPATCH 1 (2026-11-22): first release; both roles of the legacy `zookeeper` interface.
+- LIBPATCH 2 (2026-11-23): in relation-departed, the departing unit is left out from the
+  start of the hook (Juju's `JUJU_DEPARTING_UNIT`), so the handlers of deferred events that
+  ops runs before the hook's own event no longer see it where Juju, or a test's state, still
+  lists it. The test helpers give Juju's `egress-subnets` as a CIDR (`10.0.9.5/32`), as Juju
+  writes it. New: `ZookeeperProvides.is_available()`, the query of the provider's
+  `available` state.
+- LIBPATCH 3 (2026-12-07): the leaving unit: from the first hook in which Juju names this
+  unit as the departing one, every state of both roles ends, once, and none starts again
+  (the provider announced `available` there when the charm sent its port); the legacy queues
+  are then empty. During relation-broken the broken relation is gone from the start of the
+  hook. The legacy queues no longer keep every unit ever seen: of the units that became
+  usable and departed between two dismissals, the departing queue keeps the last 16, so the
+  stored state stays as small as the relations. New: `other_protocols()` and a WARNING name
+  a related data-platform ZooKeeper charm, which speaks another protocol under the same
+  interface name. The hook's relation is read from `JUJU_RELATION` too, and a dispatch path
+  with underscores, as ops.testing of the ops 2 era sets them.
+- LIBPATCH 4 (2026-12-07): the migration table maps both generations of the layer's flags:
+  `joined` and `ready`, which the deployed layer sets on both sides, beside the first
+  version's `connected`, `available`, `joining` and `departing`. `send_port()` takes a
+  `host` too, as the deployed layer's alias of `send_connection()` did. New:
+  `ZookeeperUnit.address` (`host:port`, an IPv6 host in brackets) and
+  `ZookeeperOffer.connect_string`; the requirer example writes one relation's connect string
+  with them, where it joined `host:port` by hand (unusable for IPv6) over every relation
+  (two ensembles in one string). The docstrings say that what a provider sets reaches a
+  relation made later from that relation's relation-created hook.
+- LIBPATCH 5 (2026-12-07): docs only: each example says the goal it reaches when deployed
+  through a lifecycle (units added and removed on both sides, leadership moved, a refresh
+  from the reactive charm). The changelog's entries carry their dates.
 """
 
 from __future__ import annotations
