@@ -10,7 +10,7 @@ RUN := $(UV) run --locked
 OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint --no-group dist \
 	--with-requirements tests/oldest-requirements.txt
 
-.PHONY: test lint unit oldest demo bench fuzz dist schemas lib-record clean
+.PHONY: test lint unit oldest demo bench fuzz dist release-files schemas lib-record clean
 
 test: lint unit oldest dist
 
@@ -19,6 +19,8 @@ lint: .venv/.synced
 	$(RUN) ruff format --check
 	$(RUN) codespell
 	$(RUN) pyright
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(RUN) zizmor --offline --persona=pedantic --quiet .github/workflows
 
 # Both targets spread the tests over every core (pytest-xdist); an idle worker takes tests
 # from a busy one, so the few long fuzz properties do not leave a core waiting.
@@ -48,6 +50,11 @@ fuzz: .venv/.synced
 dist: .venv/.synced
 	$(RUN) python -m packages
 
+# The release workflow's step: the tagged library's files from dist/ into release/, or a
+# refusal when TAG (`etcd-v0.7`) does not name a library at its current version.
+release-files: .venv/.synced
+	$(RUN) python -m packages.release "$(TAG)"
+
 # Rewrite the interface specs' JSON Schemas from the libraries' databag models.
 schemas: .venv/.synced
 	$(RUN) python -m tests.interfaces.schemas
@@ -65,4 +72,4 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis dist
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis dist release

@@ -47,7 +47,7 @@ def test_metadata_is_read_from_the_library(module: str):
     project = _project(module)
 
     assert project.version == f"{library.LIBAPI}.{library.LIBPATCH}"
-    assert project.dependencies == ("ops>=2.23", *library.PYDEPS)
+    assert project.dependencies == ("ops>=2.23,<4", *library.PYDEPS)
     assert project.description == docstring.strip() + "\n"
     assert project.summary == docstring.strip().splitlines()[0].replace("`", "")
     assert project.interface == library.INTERFACE
