@@ -13,7 +13,7 @@ distribution declares comes from that file or from the repository's `pyproject.t
 - the summary: the docstring's first line; the long description: the whole docstring, which
   is the library's documentation (Markdown);
 - the project URLs: the legacy layer the library replaces, from the interface's spec
-  (`interfaces/<interface>/v0/interface.yaml`);
+  (`interfaces/<interface>/interface/v0/interface.yaml`);
 - the changelog: the docstring's "## Changelog" list, one dated entry per LIBPATCH
   (`- LIBPATCH 5 (2026-12-07): ...`), written as `CHANGELOG.md`, newest first, each entry
   under the version it made.
@@ -252,9 +252,11 @@ def _ops_requirement() -> str:
 
 def _legacy_urls(interface: str) -> dict[str, str]:
     """Project URLs: the legacy layer, the one implementation the interface's spec links to."""
-    spec = yaml.safe_load((INTERFACES / interface / "v0" / "interface.yaml").read_text())
+    spec_path = INTERFACES / interface / "interface" / "v0" / "interface.yaml"
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     implementations = [*spec["providers"], *spec["requirers"]]
-    legacy = {entry["url"] for entry in implementations if "url" in entry}
+    # Every implementation has a url; the library's own is its package's, not a layer's.
+    legacy = {entry["url"] for entry in implementations if entry["name"] != spec["lib"]}
     if len(legacy) != 1:
         raise ValueError(f"the {interface} spec must link to one legacy layer, not {legacy}")
     # The project itself has no public home yet; its own URLs join this one once it has.

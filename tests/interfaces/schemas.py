@@ -3,7 +3,7 @@
 """The JSON Schemas of the interface specs, generated from the libraries' databag models.
 
 `python -m tests.interfaces.schemas` (`make schemas`) rewrites each
-`interfaces/<interface>/v0/schemas/<role>.json` that differs from what the models give;
+`interfaces/<interface>/interface/v0/schemas/<role>.json` that differs from what the models give;
 `--check` rewrites nothing and exits non-zero instead. `test_specs.py` fails on the same
 difference.
 
@@ -102,8 +102,8 @@ class Interface:
 
     @property
     def directory(self) -> Path:
-        """`interfaces/<name>/v0`, where the spec lives."""
-        return ROOT / "interfaces" / self.name / "v0"
+        """`interfaces/<name>/interface/v0`, where the spec lives (the charmlibs layout)."""
+        return ROOT / "interfaces" / self.name / "interface" / "v0"
 
     def schema_path(self, side: Side) -> Path:
         """Where the schema of a side's unit databag is committed."""

@@ -76,7 +76,7 @@ def test_check_mode_passes_on_the_committed_tree():
 def test_no_spec_or_schema_file_is_left_over(generated: dict[Path, str]):
     directories = {path.name for path in (ROOT / "interfaces").iterdir() if path.is_dir()}
     assert directories == {interface.name for interface in SPECS}
-    committed = set((ROOT / "interfaces").glob("*/v*/schemas/*.json"))
+    committed = set((ROOT / "interfaces").glob("*/interface/v*/schemas/*.json"))
     assert committed == set(generated), "a schema file no spec generates: remove it"
 
 
@@ -173,7 +173,9 @@ def interface_yaml(interface: Interface) -> dict[str, Any]:
 def test_interface_yaml_has_the_layout_fields(interface: Interface):
     meta = interface_yaml(interface)
     assert [field for field in REQUIRED_FIELDS if field not in meta] == []
-    assert meta["name"] == interface.name == interface.directory.parent.name
+    # The charmlibs layout: interfaces/<name>/interface/v<N>/.
+    assert interface.directory.parent.name == "interface"
+    assert meta["name"] == interface.name == interface.directory.parent.parent.name
     assert isinstance(meta["version"], int)
     assert interface.directory.name == f"v{meta['version']}"
     assert meta["status"] in ("draft", "published", "retired")
@@ -203,16 +205,18 @@ def test_interface_yaml_implementations(interface: Interface):
         entries = meta[section]
         assert isinstance(entries, list)
         assert entries
-        kinds = {"url" if "url" in entry else "path" for entry in entries}
+        kinds = {"path" if "path" in entry else "url" for entry in entries}
         assert kinds == {"url", "path"}, "the legacy layer and the library, both"
         for entry in entries:
-            assert ("url" in entry) != ("path" in entry)
-            if "url" in entry:
+            assert "url" in entry, "every implementation has a url"
+            if "path" not in entry:
                 match = LEGACY_URL.fullmatch(entry["url"])
                 assert match is not None, entry["url"]
                 assert match["repo"] == entry["name"]
                 continue
             assert entry["name"] == meta["lib"]
+            distribution = "legacy-interfaces-" + library_file.stem.replace("_", "-")
+            assert entry["url"] == f"https://pypi.org/project/{distribution}/"
             assert Path(entry["path"]) == library_file
             cls = getattr(library, entry["class"])
             assert inspect.isclass(cls)

@@ -21,6 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from packages.build import build, build_all, projects, twine_check, uv_executable
 from packages.project import ROOT, LibraryProject
@@ -117,8 +118,10 @@ def test_the_wheel_ships_the_library_file_as_it_is(project: LibraryProject, arti
     assert not [name for name in names if name.endswith("__init__.py")]
     assert metadata["Name"] == project.name
     assert metadata["Version"] == project.version
-    # The backend writes project names in normalized (lower) case.
-    assert metadata.get_all("Requires-Dist") == [dep.lower() for dep in project.dependencies]
+    # The backend normalizes each requirement: names in lower case, specifiers sorted.
+    assert [Requirement(dep) for dep in metadata.get_all("Requires-Dist") or []] == [
+        Requirement(dep) for dep in project.dependencies
+    ]
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert metadata.get_payload() == project.description

@@ -11,9 +11,19 @@ the databag keys and their raw encoding are exactly the legacy ones.
 
 ## Getting started
 
-```shell
-charmcraft fetch-lib charms.etcd.v0.etcd
-```
+The library ships as the Python package `legacy-interfaces-etcd`, built from this very file,
+which it installs at its import path with its dependencies. Depend on it as the charm
+declares its other dependencies: `legacy-interfaces-etcd>=0.7` in `requirements.txt`
+(charmcraft's `charm` plugin), or in `pyproject.toml`'s `dependencies` (the `uv` and
+`poetry` plugins); the `python` plugin installs no dependency of a package by itself, so
+give it a requirements file that lists them all, exported from the charm's lock. Or copy
+this file to the charm's `lib/charms/etcd/v0/` and depend on `pydantic>=2`.
+
+`charmcraft fetch-lib` cannot bring it: Charmhub registers no new libraries, and a library's
+name belongs to the Charmhub charm it is named after; on Charmhub, `charms.etcd.v0.etcd` is
+the Charmed Kubernetes etcd charm's library, another API. Choose one way per library: two
+files with one import path shadow each other on `sys.path`. A charm's test can make sure it
+imports this one: `assert charms.etcd.v0.etcd.LIBID == "17da0f6d3de742c9ab2521b180dcf894"`.
 
 Declare the endpoints in `charmcraft.yaml`, with the conventional names:
 
@@ -366,7 +376,10 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   relation-created hook.
 - LIBPATCH 7 (2026-12-07): docs only: each example says the goal it reaches when deployed
   through a lifecycle (units added and removed on both sides, leadership moved, a refresh
-  from the reactive charm). The changelog's entries carry their dates.
+  from the reactive charm). The changelog's entries carry their dates.  Getting started
+  names the Python package as the way to depend on the library, says why `charmcraft
+  fetch-lib` cannot, and how a charm's test tells this file from another with its import
+  path (its `LIBID`).
 """
 
 from __future__ import annotations

@@ -11,13 +11,20 @@ talking to charms still running the legacy layer, in both directions, byte for b
 
 ## Getting started
 
-```shell
-charmcraft fetch-lib charms.http.v0.http
-```
+The library ships as the Python package `legacy-interfaces-http`, built from this very file,
+which it installs at its import path with its dependencies. Depend on it as the charm
+declares its other dependencies: `legacy-interfaces-http>=0.6` in `requirements.txt`
+(charmcraft's `charm` plugin), or in `pyproject.toml`'s `dependencies` (the `uv` and
+`poetry` plugins); the `python` plugin installs no dependency of a package by itself, so
+give it a requirements file that lists them all, exported from the charm's lock. Or copy
+this file to the charm's `lib/charms/http/v0/` and depend on `pydantic>=2`.
 
-The library needs `pydantic>=2` and PyYAML (which `ops` depends on already); charmcraft
-installs both from `PYDEPS` below. A reverse proxy's conventional endpoint name is
-`reverseproxy`:
+`charmcraft fetch-lib` cannot bring it: Charmhub registers no new libraries, and a library's
+name belongs to the Charmhub charm it is named after. Choose one way per library: two files
+with one import path shadow each other on `sys.path`. A charm's test can make sure it
+imports this one: `assert charms.http.v0.http.LIBID == "b9626031eddb48aa83d1b9d2dd0870c5"`.
+
+A reverse proxy's conventional endpoint name is `reverseproxy`:
 
 ```yaml
 requires:
@@ -376,7 +383,9 @@ JSON-encoded twice is read too.
 - LIBPATCH 6 (2026-12-07): `HttpHost.address` gives `hostname:port` with an IPv6 host in
   brackets, and the requirer example writes it, so that it works on IPv6. Each example says
   the goal it reaches when deployed through a lifecycle. The changelog's entries carry their
-  dates.
+  dates.  Getting started names the Python package as the way to depend on the library, says
+  why `charmcraft fetch-lib` cannot, and how a charm's test tells this file from another
+  with its import path (its `LIBID`).
 """
 
 from __future__ import annotations

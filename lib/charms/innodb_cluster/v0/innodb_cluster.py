@@ -12,12 +12,22 @@ reactive peer writes, byte for byte, and writes what a reactive peer reads.
 
 ## Getting started
 
-```shell
-charmcraft fetch-lib charms.innodb_cluster.v0.innodb_cluster
-```
+The library ships as the Python package `legacy-interfaces-innodb-cluster`, built from this
+very file, which it installs at its import path with its dependencies. Depend on it as the
+charm declares its other dependencies: `legacy-interfaces-innodb-cluster>=0.5` in
+`requirements.txt` (charmcraft's `charm` plugin), or in `pyproject.toml`'s `dependencies`
+(the `uv` and `poetry` plugins); the `python` plugin installs no dependency of a package by
+itself, so give it a requirements file that lists them all, exported from the charm's lock.
+Or copy this file to the charm's `lib/charms/innodb_cluster/v0/` and depend on
+`pydantic>=2`.
 
-The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below. The
-conventional endpoint name is `cluster`:
+`charmcraft fetch-lib` cannot bring it: Charmhub registers no new libraries, and a library's
+name belongs to the Charmhub charm it is named after. Choose one way per library: two files
+with one import path shadow each other on `sys.path`. A charm's test can make sure it
+imports this one:
+`assert charms.innodb_cluster.v0.innodb_cluster.LIBID == "63ef808489d14ec196a8d972ddc1aea3"`.
+
+The conventional endpoint name is `cluster`:
 
 ```yaml
 peers:
@@ -387,7 +397,9 @@ departing unit removes `cluster-user` and `cluster-password` and keeps `cluster-
   handler creates the cluster at quorum, adds each ready instance and keeps every mark of
   the leader handshake in leader settings; a non-leader sends `unit-clustered` once marked,
   and a unit stays Active after a scale-in to two. The changelog's entries carry their
-  dates.
+  dates.  Getting started names the Python package as the way to depend on the library, says
+  why `charmcraft fetch-lib` cannot, and how a charm's test tells this file from another
+  with its import path (its `LIBID`).
 """
 
 from __future__ import annotations

@@ -12,12 +12,22 @@ talking to charms still running the legacy layer, in both directions, byte for b
 
 ## Getting started
 
-```shell
-charmcraft fetch-lib charms.kafka.v0.kafka
-```
+The library ships as the Python package `legacy-interfaces-kafka`, built from this very
+file, which it installs at its import path with its dependencies. Depend on it as the charm
+declares its other dependencies: `legacy-interfaces-kafka>=0.5` in `requirements.txt`
+(charmcraft's `charm` plugin), or in `pyproject.toml`'s `dependencies` (the `uv` and
+`poetry` plugins); the `python` plugin installs no dependency of a package by itself, so
+give it a requirements file that lists them all, exported from the charm's lock. Or copy
+this file to the charm's `lib/charms/kafka/v0/` and depend on `pydantic>=2`.
 
-The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below. A client's
-conventional endpoint name is `kafka`:
+`charmcraft fetch-lib` cannot bring it: Charmhub registers no new libraries, and a library's
+name belongs to the Charmhub charm it is named after; on Charmhub, the `charms.kafka` names
+belong to a data-platform charm, which speaks another protocol. Choose one way per library:
+two files with one import path shadow each other on `sys.path`. A charm's test can make sure
+it imports this one:
+`assert charms.kafka.v0.kafka.LIBID == "cddeb99a3f824888adfdd1f273bdc00b"`.
+
+A client's conventional endpoint name is `kafka`:
 
 ```yaml
 requires:
@@ -299,6 +309,9 @@ written as a `[host, port]` pair, as the oldest builds of the layer did, is read
   it works on IPv6. Each example says the goal it reaches when deployed through a lifecycle.
   The requirer example reads one relation's brokers, and blocks on a second kafka, where it
   merged two clusters into one bootstrap list. The changelog's entries carry their dates.
+  Getting started names the Python package as the way to depend on the library, says why
+  `charmcraft fetch-lib` cannot, and how a charm's test tells this file from another with
+  its import path (its `LIBID`).
 """
 
 from __future__ import annotations

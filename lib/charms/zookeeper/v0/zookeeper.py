@@ -10,12 +10,22 @@ keeps talking to charms still running the legacy layer, in both directions, byte
 
 ## Getting started
 
-```shell
-charmcraft fetch-lib charms.zookeeper.v0.zookeeper
-```
+The library ships as the Python package `legacy-interfaces-zookeeper`, built from this very
+file, which it installs at its import path with its dependencies. Depend on it as the charm
+declares its other dependencies: `legacy-interfaces-zookeeper>=0.5` in `requirements.txt`
+(charmcraft's `charm` plugin), or in `pyproject.toml`'s `dependencies` (the `uv` and
+`poetry` plugins); the `python` plugin installs no dependency of a package by itself, so
+give it a requirements file that lists them all, exported from the charm's lock. Or copy
+this file to the charm's `lib/charms/zookeeper/v0/` and depend on `pydantic>=2`.
 
-The library needs `pydantic>=2`, which charmcraft installs from `PYDEPS` below. Both roles'
-conventional endpoint name is `zookeeper`. A client declares:
+`charmcraft fetch-lib` cannot bring it: Charmhub registers no new libraries, and a library's
+name belongs to the Charmhub charm it is named after; on Charmhub, the `charms.zookeeper`
+names belong to a data-platform charm, which speaks another protocol. Choose one way per
+library: two files with one import path shadow each other on `sys.path`. A charm's test can
+make sure it imports this one:
+`assert charms.zookeeper.v0.zookeeper.LIBID == "f6ea90f942984fffa336247ac31552b0"`.
+
+Both roles' conventional endpoint name is `zookeeper`. A client declares:
 
 ```yaml
 requires:
@@ -308,7 +318,10 @@ A value that a legacy build JSON-quoted (`"2181"`) is read as the plain string.
   relation made later from that relation's relation-created hook.
 - LIBPATCH 5 (2026-12-07): docs only: each example says the goal it reaches when deployed
   through a lifecycle (units added and removed on both sides, leadership moved, a refresh
-  from the reactive charm). The changelog's entries carry their dates.
+  from the reactive charm). The changelog's entries carry their dates.  Getting started
+  names the Python package as the way to depend on the library, says why `charmcraft
+  fetch-lib` cannot, and how a charm's test tells this file from another with its import
+  path (its `LIBID`).
 """
 
 from __future__ import annotations
