@@ -134,6 +134,19 @@ def etcd_files_saved(deployed: Deployed) -> list[str]:
     return problems
 
 
+def control_plane_files_saved(deployed: Deployed) -> list[str]:
+    """The guide's port of a charm that used Charmed Kubernetes' `EtcdReactiveRequires`."""
+    problems = expect_status(deployed.units(), "active")
+    problems += expect_file(deployed, "ETCD_SERVERS", ETCD_CLUSTER)
+    for name, key in (
+        ("ETCD_KEY", "client_key"),
+        ("ETCD_CERT", "client_cert"),
+        ("ETCD_CA", "client_ca"),
+    ):
+        problems += expect_file(deployed, name, ETCD_CREDENTIALS[key])
+    return problems
+
+
 def etcd_client_reads(role: EtcdRequires) -> str:
     offer = role.read()
     if offer.cluster is None:
@@ -465,6 +478,16 @@ def without_zookeeper_the_clients_read_no_broker(deployed: Deployed) -> list[str
 # reached by the charm each section ends with.
 SCENARIOS |= {
     "migrating-etcd-block-1": SCENARIOS["etcd-block-1"],
+    "migrating-etcd-block-2": Scenario(
+        goal=(
+            "every unit is Active, with the private key in `/root/cdk/etcd/client-key.pem`, "
+            "the certificate and CA beside it, and the connection string in "
+            "`/root/cdk/etcd/servers`"
+        ),
+        check=control_plane_files_saved,
+        endpoint="etcd",
+        partner=LEGACY_ETCD,
+    ),
     "migrating-zookeeper-block-1": dataclasses.replace(
         SCENARIOS["zookeeper-block-1"],
         check=zookeeper_connect_string_written("CONNECT_FILE"),

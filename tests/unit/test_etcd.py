@@ -2445,6 +2445,56 @@ def test_save_client_credentials_replaces_nothing_when_one_file_cannot_be_writte
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["client.key", "not-a-directory"]
 
 
+# Charmed Kubernetes' etcd libraries (`charms.kubernetes_libs.v0.etcd`, layer-etcd's
+# `charms.etcd.v0.etcd`) take `save_client_credentials(ca_path, cert_path, key_path)`.
+@pytest.mark.parametrize(
+    ("paths", "keywords"),
+    [
+        pytest.param(("ca.crt", "client.crt", "client.key"), {}, id="the-other-librarys-order"),
+        pytest.param(("etcd-ca.pem", "etcd-cert.pem", "etcd-key.pem"), {}, id="pem-names"),
+        pytest.param((), {"key": "ca.crt", "cert": "c.crt", "ca": "c.key"}, id="keywords"),
+        pytest.param(("client.crt", "client.key", "ca.crt"), {}, id="key-as-the-cert"),
+    ],
+)
+def test_save_client_credentials_refuses_a_key_path_for_a_certificate_and_writes_nothing(
+    paths: tuple[str, ...], keywords: dict[str, str], tmp_path: Path
+):
+    before = listing(tmp_path)
+    ctx = client_context()
+
+    with ctx(ctx.on.update_status(), AVAILABLE_STATE) as mgr:
+        with pytest.raises(ValueError, match=r"takes \(key, cert, ca\)") as raised:
+            mgr.charm.etcd.save_client_credentials(
+                *(tmp_path / path for path in paths),
+                **{name: tmp_path / path for name, path in keywords.items()},
+            )
+        mgr.run()
+
+    assert listing(tmp_path) == before
+    assert "private key" in str(raised.value)
+    assert KEY not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        pytest.param(("client.key", "client.crt", "ca.crt"), id="the-legacy-order"),
+        pytest.param(("etcd-key.pem", "etcd-cert.pem", "etcd-ca.pem"), id="pem-names"),
+        pytest.param(("k", "c", "a"), id="names-that-say-nothing"),
+        pytest.param(("keys/client.pem", "certs/client.pem", "certs/ca.pem"), id="directories"),
+        pytest.param(("client.key", "client.crt", "ca-keyring.crt"), id="key-in-both-names"),
+    ],
+)
+def test_save_client_credentials_takes_a_key_path_first_whatever_the_names(
+    paths: tuple[str, str, str], tmp_path: Path
+):
+    key, cert, ca = (tmp_path / path for path in paths)
+
+    save(AVAILABLE_STATE, key, cert, ca)
+
+    assert (key.read_text(), cert.read_text(), ca.read_text()) == (KEY, CERT, CA)
+
+
 @pytest.mark.parametrize(
     "paths",
     [

@@ -290,8 +290,43 @@ becomes leader after `available` fired never sees it: leader-only logic asks the
 `leader_elected` as well.
 
 **Mind the argument order of `save_client_credentials`:** it is the legacy one, key, cert,
-ca. The `etcd` library of Canonical Kubernetes' `kubernetes-libs` takes the same three paths
-in the reverse order, ca, cert, key. Call it with keywords (`key=`, `cert=`, `ca=`).
+ca. The Charmed Kubernetes etcd libraries below take the same three paths in the reverse
+order, ca, cert, key. Call it with keywords (`key=`, `cert=`, `ca=`). A call whose cert or
+ca path names a key (`client.key`) while the key path does not is refused with a
+`ValueError` before any file is written; a call with names that tell nothing
+(`a.pem`, `b.pem`) cannot be checked, which is why keywords are the safe way.
+
+## Coming from the etcd libraries in use
+
+Two `ops` libraries already read this relation, both from Charmed Kubernetes:
+`charms.kubernetes_libs.v0.etcd` (`EtcdReactiveRequires`, in kubernetes-control-plane and
+calico) and layer-etcd's `charms.etcd.v0.etcd` (`EtcdRequires`, `EtcdProvides`; the name
+is this library's too, with another API and LIBID `cb9fd1730d05485fbb40e952a585c636`). They
+read the same legacy wire, so a charm moves over without its partner noticing:
+
+| there | here |
+|---|---|
+| `EtcdReactiveRequires(self)`, `EtcdRequires(self)` | `EtcdRequires(self)` (endpoint `etcd`) |
+| `on.connected`, in every relation hook while related | `on.connected`, once |
+| `on.available`, in every relation hook while it holds | `on.available`, once per change |
+| `on.tls_available`, likewise | `on.tls_available`, once per change |
+| `on.disconnected` (layer-etcd) | `on.disconnected` |
+| nothing when the data goes | `on.unavailable`, `on.tls_unavailable` |
+| `is_ready` (connection string and all three credentials) | `is_tls_available()` |
+| `get_connection_string()` | the same (None, not "", when there is none) |
+| `get_client_credentials()` | the same keys, or None until all three are there |
+| `save_client_credentials(ca_path, cert_path, key_path)` | **reversed**: `(key, cert, ca)` |
+| `relation`, the first relation | `relations`, every relation, oldest first |
+| `state.connected`, `.available`, `.tls_available` | `is_connected()`, `is_available()` |
+| provider `set_connection_string()`, `set_client_credentials()` | the same, every relation |
+
+Their events fire in every relation hook while the state holds, so a handler written for
+them may assume it runs again; here each fires once per change: observe `config_changed`
+too, as the examples do, for work that depends on the charm's own settings. Both read the
+first remote unit only; this library reads every unit and offers the relation's data once
+they agree. A charm that vendored layer-etcd's file under the same import path must remove
+it: two files named `charms.etcd.v0.etcd` shadow each other (see Getting started for the
+`LIBID` check).
 
 For a charm's unit tests, `etcd_relation_for_testing()` and `client_relation_for_testing()`
 return `ops.testing` relations holding valid legacy data (several units, an optional
@@ -374,9 +409,13 @@ string. A bare IPv6 host, as etcd charms built before 2023 wrote it
   maps every name of the deployed layer, as the interface spec lists them. The docstrings
   say that what a provider sets reaches a relation made later from that relation's
   relation-created hook.
-- LIBPATCH 7 (2026-12-07): docs only: each example says the goal it reaches when deployed
+- LIBPATCH 7 (2026-12-07): `save_client_credentials()` refuses, before writing anything, a
+  call whose cert or ca path names a key while its key path does not: the reverse order of
+  Charmed Kubernetes' etcd libraries, which would put the private key where the CA goes. A
+  section maps those libraries (`charms.kubernetes_libs.v0.etcd`, layer-etcd's
+  `charms.etcd.v0.etcd`) to this one. Each example says the goal it reaches when deployed
   through a lifecycle (units added and removed on both sides, leadership moved, a refresh
-  from the reactive charm). The changelog's entries carry their dates.  Getting started
+  from the reactive charm). The changelog's entries carry their dates. Getting started
   names the Python package as the way to depend on the library, says why `charmcraft
   fetch-lib` cannot, and how a charm's test tells this file from another with its import
   path (its `LIBID`).
@@ -1012,6 +1051,29 @@ _PARTIAL = ".partial"
 """The suffix of a credential file being written; one left by a killed write is removed."""
 
 
+def _names_a_key(path: Path) -> bool:
+    return "key" in path.name.lower()
+
+
+def _check_key_comes_first(key: Path, cert: Path, ca: Path) -> None:
+    """Refuse a call that would write the private key where a certificate belongs.
+
+    Another etcd library takes `(ca, cert, key)`: a charm that moves from it with positional
+    arguments gives its key path last. The file names tell: only when the cert or CA path
+    names a key and the key path does not is the call refused, so no legitimate call is.
+    """
+    if _names_a_key(key):
+        return
+    for role, path in (("cert", cert), ("ca", ca)):
+        if _names_a_key(path):
+            raise ValueError(
+                f"save_client_credentials takes (key, cert, ca): the {role} path {path.name!r} "
+                f"names a private key, and the key path {key.name!r} does not. Charmed "
+                "Kubernetes' etcd libraries take (ca, cert, key); pass key=, cert= and ca=. "
+                "Nothing was written."
+            )
+
+
 def _write_credential_files(
     files: list[tuple[Path, str, int]], user: str | int | None, group: str | int | None
 ) -> None:
@@ -1428,14 +1490,21 @@ class EtcdRequires(_EtcdEndpoint):
             tls: the credentials to save, such as `read(relation).tls` or an event's `tls`;
                 by default those of `read()`.
 
+        Charmed Kubernetes' etcd libraries take the same three paths in the reverse order,
+        `(ca_path, cert_path, key_path)`. A call in that order would put the private key where
+        the CA belongs, so a call whose certificate or CA path names a key (`client.key`,
+        `etcd-key.pem`) while the key path does not is refused: pass keywords.
+
         Raises:
             EtcdCredentialsUnavailableError: no `tls` given and the endpoint is not
                 TLS-available; no file is touched.
-            ValueError: two paths name the same file, a path is a directory, or the user or
-                group is unknown; no file is touched.
+            ValueError: the cert or ca path names a key and the key path does not, two paths
+                name the same file, a path is a directory, or the user or group is unknown;
+                no file is touched.
             OSError: a file could not be written; none is replaced if it was before the
                 renames, which only fail on a full or broken file system.
         """
+        _check_key_comes_first(Path(key), Path(cert), Path(ca))
         tls = tls or self.read().tls
         if tls is None:
             raise EtcdCredentialsUnavailableError(
