@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from unittest import mock
 
 import ops
 import yaml
@@ -709,16 +710,8 @@ class Deployment:
             demo_hook_tools.SETTINGS_ENV: str(settings_file),
             demo_hook_tools.LEADER_ENV: "true" if unit.is_leader else "false",
         }
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)
-        try:
+        with mock.patch.dict(os.environ, environment):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
         settings = json.loads(settings_file.read_text(encoding="utf-8"))
         if settings != unit.app.leader_settings:
             unit.app.leader_settings = settings
@@ -801,7 +794,7 @@ class Deployment:
         """The `ops.testing` event for the hook; relation events get the State's relation."""
         on = unit.context.on
         if hook.kind == "leader-settings-changed":
-            return _leader_settings_changed()
+            return leader_settings_changed_event()
         if hook.kind in UNIT_HOOKS:
             return getattr(on, hook.kind.replace("-", "_"))()
         if hook.kind not in RELATION_HOOKS or hook.integration is None:
@@ -911,7 +904,7 @@ def _status_of(state: testing.State) -> tuple[str, str]:
     return state.unit_status.name, state.unit_status.message
 
 
-def _leader_settings_changed() -> Any:
+def leader_settings_changed_event() -> Any:
     """The leader-settings-changed event, which ops.testing offers no public way to run."""
     # Deprecated in Juju, but a unit under a reactive leader still learns through it.
     from scenario.state import _Event  # pyright: ignore[reportPrivateUsage]

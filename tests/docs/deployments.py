@@ -32,7 +32,13 @@ import ops
 import yaml
 
 from demo.deployment import Application, Deployment, Endpoint, Hook, Unit
-from tests.docs.harness import Block, metadata_of
+from tests.docs.harness import (
+    Block,
+    absolute_paths,
+    declared_endpoints,
+    metadata_of,
+    moved_under,
+)
 
 EXAMPLE = "example"
 PARTNER = "partner"
@@ -48,25 +54,18 @@ class WorkloadFiles:
     def __init__(self, module: ModuleType, root: Path):
         self.module = module
         self.root = root
-        self.originals = {
-            name: value
-            for name, value in vars(module).items()
-            if isinstance(value, Path) and value.is_absolute()
-        }
+        self.originals = absolute_paths(module)
 
     def path(self, unit: Unit, name: str) -> Path:
-        """Where the unit's copy of the module's path `name` is."""
-        original = self.originals[name]
-        return self.root / unit.name.replace("/", "-") / original.relative_to(original.anchor)
+        """Where the unit's copy of the module's path `name` is (its parent made)."""
+        return moved_under(self.root / unit.name.replace("/", "-"), self.originals[name])
 
     def point_at(self, unit: Unit, _hook: Hook) -> None:
         """Point the module's paths at the unit's files, if it runs the module's charm."""
         if unit.app.name != EXAMPLE:
             return
         for name in self.originals:
-            moved = self.path(unit, name)
-            moved.parent.mkdir(parents=True, exist_ok=True)
-            setattr(self.module, name, moved)
+            setattr(self.module, name, self.path(unit, name))
 
     def read(self, unit: Unit, name: str) -> str | None:
         """The unit's file, or None if it never wrote one."""
@@ -137,8 +136,9 @@ def charmcraft_yaml(block: Block) -> dict[str, Any]:
     return {"name": EXAMPLE, **yaml.safe_load(metadata_of(block).source)}
 
 
-def partner_yaml(partner: Partner, interface: str) -> dict[str, Any]:
-    return {"name": PARTNER, partner.role: {partner.endpoint: {"interface": interface}}}
+def partner_yaml(partner: Partner, interface: str, name: str = PARTNER) -> dict[str, Any]:
+    """The metadata of a partner application: its one endpoint, in its role's section."""
+    return {"name": name, partner.role: {partner.endpoint: {"interface": interface}}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,12 +223,12 @@ def deploy(
     partners = [(scenario.endpoint, scenario.partner)] if scenario.partner else []
     for number, (endpoint, partner) in enumerate([*partners, *scenario.also]):
         name = PARTNER if number == 0 else f"{PARTNER}-{number + 1}"
-        interface = _interface_of(metadata, endpoint)
+        interface = _interface_of(block, endpoint)
         deployment.deploy(
             name,
             partner.charm,
             units=scenario.partner_units,
-            charmcraft_yaml={**partner_yaml(partner, interface), "name": name},
+            charmcraft_yaml=partner_yaml(partner, interface, name),
         )
         deployed.partner_apps.append(deployment.apps[name])
         deployment.integrate(
@@ -247,11 +247,10 @@ def deploy(
         yield "after the relations are removed", deployed
 
 
-def _interface_of(metadata: Mapping[str, Any], endpoint: str) -> str:
-    for section in ("requires", "provides", "peers"):
-        if endpoint in (metadata.get(section) or {}):
-            return str(metadata[section][endpoint]["interface"])
-    raise ValueError(f"the example declares no endpoint {endpoint!r}")
+def _interface_of(block: Block, endpoint: str) -> str:
+    """The interface of the example's endpoint, as its charmcraft.yaml snippet declares it."""
+    declared = declared_endpoints(metadata_of(block))
+    return next(each.interface for each in declared if each.name == endpoint)
 
 
 # --- What the checks read ---------------------------------------------------------------------

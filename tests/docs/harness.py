@@ -94,6 +94,7 @@ from ops import testing
 
 from charms.etcd.v0.etcd import credentials_for_testing
 from demo import hook_tools
+from demo.deployment import leader_settings_changed_event
 from tests.metadata.librecord import ROOT, full_name, library_paths
 
 # --- What each library exchanges ------------------------------------------------------------
@@ -408,15 +409,27 @@ def exec_module(block: Block, name: str | None = None) -> ModuleType:
     return module
 
 
+def absolute_paths(module: ModuleType) -> dict[str, Path]:
+    """The module-level names an example binds to absolute paths: its workload's files."""
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, Path) and value.is_absolute()
+    }
+
+
+def moved_under(root: Path, path: Path) -> Path:
+    """The absolute `path` as it is under `root`, its parent directories created."""
+    moved = root / path.relative_to(path.anchor)
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    return moved
+
+
 def run_module_block(block: Block, workload_root: Path, name: str | None = None) -> ModuleType:
     """Execute the block as a module, with its workload paths moved under `workload_root`."""
     module = exec_module(block, name)
-    namespace = vars(module)
-    for key, value in list(namespace.items()):
-        if isinstance(value, Path) and value.is_absolute():
-            moved = workload_root / value.relative_to(value.anchor)
-            moved.parent.mkdir(parents=True, exist_ok=True)
-            namespace[key] = moved
+    for key, path in absolute_paths(module).items():
+        setattr(module, key, moved_under(workload_root, path))
     return module
 
 
@@ -587,12 +600,8 @@ class Session:
 
     def leader_settings_changed(self) -> None:
         """leader-settings-changed on this unit as a non-leader, then the leader again."""
-        # ops.testing offers no public trigger for this deprecated hook, which a unit still
-        # needs in a cluster whose leader is a reactive unit.
-        from scenario.state import _Event  # pyright: ignore[reportPrivateUsage]
-
         self.state = dataclasses.replace(self.state, leader=False)
-        self.run(_Event("leader_settings_changed"))
+        self.run(leader_settings_changed_event())
         self.state = dataclasses.replace(self.state, leader=True)
 
 

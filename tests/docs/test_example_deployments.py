@@ -10,7 +10,6 @@ that has no scenario here fails, and so does a goal its document does not state.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.docs.deployments import (
     deploy,
     expect_file,
     expect_status,
+    partner_yaml,
 )
 from tests.docs.harness import (
     LIBRARIES,
@@ -179,33 +179,30 @@ def zookeeper_connect_string_written(file: str) -> Check:
 
 def a_second_zookeeper_blocks_and_changes_nothing(file: str) -> Check:
     """A second ensemble related: every unit Blocked, its file still the first ensemble's."""
-    return functools.partial(_relate_a_second_zookeeper, file=file)
+
+    def check(deployed: Deployed) -> list[str]:
+        first = partner_addresses(deployed, 2181)
+        relate_a_second(deployed, "zookeeper", LEGACY_ZOOKEEPER, "zookeeper")
+        problems = expect_status(
+            deployed.units(), "blocked", "related to two zookeepers; remove one"
+        ) + expect_file(deployed, file, first)
+        remove_the_second(deployed)
+        return problems + zookeeper_connect_string_written(file)(deployed)
+
+    return check
 
 
-def _relate_a_second_zookeeper(deployed: Deployed, file: str) -> list[str]:
-    first = partner_addresses(deployed, 2181)
-    problems = relate_a_second(deployed, "zookeeper", LEGACY_ZOOKEEPER, "zookeeper")
-    problems += expect_status(
-        deployed.units(), "blocked", "related to two zookeepers; remove one"
-    ) + expect_file(deployed, file, first)
-    remove_the_second(deployed)
-    return problems + zookeeper_connect_string_written(file)(deployed)
-
-
-def relate_a_second(
-    deployed: Deployed, endpoint: str, partner: Partner, interface: str
-) -> list[str]:
+def relate_a_second(deployed: Deployed, endpoint: str, partner: Partner, interface: str) -> None:
     """Relate a second application like the partner to the example's endpoint."""
     deployment = deployed.deployment
     name = f"second-{interface}"
-    metadata = {"name": name, partner.role: {partner.endpoint: {"interface": interface}}}
+    metadata = partner_yaml(partner, interface, name)
     deployment.deploy(name, partner.charm, units=2, charmcraft_yaml=metadata)
     deployment.integrate(
         Endpoint(deployed.example, endpoint),
         Endpoint(deployment.apps[name], partner.endpoint),
         interface,
     )
-    return []
 
 
 def remove_the_second(deployed: Deployed) -> None:
@@ -240,8 +237,8 @@ def kafka_files_written(deployed: Deployed) -> list[str]:
 def a_second_kafka_blocks_and_changes_nothing(deployed: Deployed) -> list[str]:
     """A second kafka cluster related: every unit Blocked, its files still the first's."""
     before = {unit.name: deployed.files.read(unit, "BOOTSTRAP_FILE") for unit in deployed.units()}
-    problems = relate_a_second(deployed, "kafka", LEGACY_KAFKA, "kafka")
-    problems += expect_status(deployed.units(), "blocked", "related to two kafkas; remove one")
+    relate_a_second(deployed, "kafka", LEGACY_KAFKA, "kafka")
+    problems = expect_status(deployed.units(), "blocked", "related to two kafkas; remove one")
     for unit in deployed.units():
         if deployed.files.read(unit, "BOOTSTRAP_FILE") != before[unit.name]:
             problems.append(
@@ -283,14 +280,14 @@ def backends_listed(deployed: Deployed) -> list[str]:
 
 def a_second_website_gets_its_own_backend(deployed: Deployed) -> list[str]:
     """A second website application related: a backend each, in the order they came."""
-    problems = relate_a_second(deployed, "reverseproxy", LEGACY_WEBSITE, "http")
+    relate_a_second(deployed, "reverseproxy", LEGACY_WEBSITE, "http")
     second = deployed.deployment.apps["second-http"]
     backends = "".join(
         f"backend {app.name}\n"
         + "".join(f"    server {bracketed(unit.address, 8080)}\n" for unit in app.units.values())
         for app in (deployed.partner_apps[0], second)
     )
-    problems += expect_file(deployed, "BACKENDS_FILE", backends)
+    problems = expect_file(deployed, "BACKENDS_FILE", backends)
     remove_the_second(deployed)
     return problems + backends_listed(deployed)
 
