@@ -41,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
-import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -703,16 +702,16 @@ class Deployment:
         if self._hook_tools is None:
             yield
             return
-        settings_file = self._hook_tools / f"{unit.app.name}-leader-settings.json"
-        settings_file.write_text(json.dumps(unit.app.leader_settings), encoding="utf-8")
+        settings_directory = self._hook_tools / f"{unit.app.name}-leader-settings"
+        demo_hook_tools.write_settings(settings_directory, unit.app.leader_settings)
         environment = {
             "PATH": f"{self._hook_tools}{os.pathsep}{os.environ.get('PATH', '')}",
-            demo_hook_tools.SETTINGS_ENV: str(settings_file),
+            demo_hook_tools.SETTINGS_ENV: str(settings_directory),
             demo_hook_tools.LEADER_ENV: "true" if unit.is_leader else "false",
         }
         with mock.patch.dict(os.environ, environment):
             yield
-        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+        settings = demo_hook_tools.read_settings(settings_directory)
         if settings != unit.app.leader_settings:
             unit.app.leader_settings = settings
             for other in self._units_of(unit.app):

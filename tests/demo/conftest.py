@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.demo.reading import run_make_demo
 
 
+@dataclasses.dataclass(frozen=True)
+class DemoRun:
+    """`make demo`'s output, and the temporary directory it was given (`TMPDIR`)."""
+
+    output: str
+    temporary_directory: Path
+
+
 @pytest.fixture(scope="session")
-def demo_output() -> str:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     # In a child process: it is the real program, and where it fails it cannot leave
-    # anything behind in this one.
-    result = run_make_demo()
+    # anything behind in this one. Its own TMPDIR shows whether it removes what it writes.
+    temporary_directory = tmp_path_factory.mktemp("demo-tmpdir")
+    result = run_make_demo({**os.environ, "TMPDIR": str(temporary_directory)})
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return DemoRun(result.stdout, temporary_directory)
+
+
+@pytest.fixture(scope="session")
+def demo_output(demo_run: DemoRun) -> str:
+    return demo_run.output

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,11 @@ from demo.etcd import (
 )
 from demo.runner import main
 from demo.transcript import Masker
+from tests.demo.conftest import DemoRun
 from tests.demo.reading import (
     events_on,
     hook_blocks,
     hooks_in_step,
-    run_make_demo,
     steps,
     story_section,
 )
@@ -265,13 +264,10 @@ def test_refresh_from_the_reactive_charm_announces_everything_in_upgrade_charm(
     assert blocks[1].events == blocks[2].events == []
 
 
-def test_every_file_goes_in_a_temporary_directory_that_is_removed(tmp_path: Path):
-    result = run_make_demo({**os.environ, "TMPDIR": str(tmp_path)})
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "client/etcd/client.key  0600" in result.stdout
-    assert "legacy/etcd/client.key  0600" in result.stdout
-    assert list(tmp_path.iterdir()) == []
+def test_every_file_goes_in_a_temporary_directory_that_is_removed(demo_run: DemoRun):
+    assert "client/etcd/client.key  0600" in demo_run.output
+    assert "legacy/etcd/client.key  0600" in demo_run.output
+    assert list(demo_run.temporary_directory.iterdir()) == []
 
 
 def test_the_demo_tells_the_same_stories_in_this_process(demo_output: str):

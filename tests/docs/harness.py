@@ -35,7 +35,7 @@ How a python block of a library runs (`run_example`):
   role's object. The snippet sees `ops` and the library's public names without imports.
 - Hook tools that `ops.testing` does not simulate, and that legacy interfaces still need,
   are on the `PATH` as fakes: `leader-get` and `leader-set`, over leader settings kept in a
-  file for the block's run (`install_hook_tools`).
+  directory for the block's run (`install_hook_tools`).
 
 The hooks, each run from the state the previous one left, the unit being the leader:
 config-changed with no relation; then, for each endpoint whose relation events the charm (or
@@ -498,10 +498,10 @@ def compiled_snippet(block: Block, library: ModuleType) -> Callable[[ops.CharmBa
 
 
 def install_hook_tools(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Put fake `leader-get` and `leader-set` first on the PATH; the settings' file."""
+    """Put fake `leader-get` and `leader-set` first on the PATH; the settings' directory."""
     hook_tools.install(directory)
-    settings = directory / "leader-settings.json"
-    settings.write_text("{}", encoding="utf-8")
+    settings = directory / "leader-settings"
+    hook_tools.write_settings(settings, {})
     monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv(hook_tools.SETTINGS_ENV, str(settings))
     return settings
