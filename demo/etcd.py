@@ -23,7 +23,7 @@ from charm import NOTHING_TO_DO, LegacyInterfacesDemoCharm
 from charms.etcd.v0.etcd import EtcdAvailable, credentials_for_testing
 from demo import story
 from demo.deployment import Application, Endpoint, HookRun, Integration, Unit, load_charmcraft_yaml
-from demo.story import Stage, Story, expect, expect_status
+from demo.story import Lifecycle, Stage, Story, expect, expect_status
 from etcd_roles import CLIENT_CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE
 
 # The demo charm's units are mysql-innodb-cluster peers too, whose events are the
@@ -77,6 +77,9 @@ class EtcdStory(Story):
     """
 
     title = "etcd: a proxy for an external etcd cluster (app etcd) and a client (app client)"
+
+    # Steps 1-6: relate, publish, scale out, a unit leaves, unrelate; then the refresh chapter.
+    lifecycles = (Lifecycle("etcd", "charms.etcd.v0.etcd", steps=6),)
 
     def play(self, stage: Stage) -> str:
         """Tell the story; return its summary."""

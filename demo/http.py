@@ -38,7 +38,7 @@ from demo.deployment import (
     Unit,
     load_charmcraft_yaml,
 )
-from demo.story import Stage, Story, expect, expect_status
+from demo.story import Lifecycle, Stage, Story, expect, expect_status
 from http_roles import BACKENDS_FILE
 
 # The demo charm's units are mysql-innodb-cluster peers too, whose events are the
@@ -135,6 +135,10 @@ class HttpStory(Story):
         "http: a website of two units with a virtual IP (app website) behind a reverse proxy "
         "(app proxy)"
     )
+
+    # Steps 1-6: relate, scale out, the virtual IP moves, a unit leaves, unrelate; then the
+    # refresh chapter and a legacy website.
+    lifecycles = (Lifecycle("http", "charms.http.v0.http", steps=6),)
 
     def play(self, stage: Stage) -> str:
         """Tell the story; return its summary."""

@@ -37,7 +37,7 @@ from charms.innodb_cluster.v0.innodb_cluster import (
 )
 from demo import story
 from demo.deployment import Application, HookRun, Integration, Unit, load_charmcraft_yaml
-from demo.story import Stage, Story, expect, expect_status
+from demo.story import Lifecycle, Stage, Story, expect, expect_status
 from innodb_cluster_roles import CLUSTER_ENDPOINT, CLUSTER_USER, INSTANCES_FILE, USERS_FILE
 
 # The demo charm plays no other role in this story; were it to, those events would not count.
@@ -145,6 +145,12 @@ class InnodbClusterStory(Story):
         "legacy, refreshed from the reactive charm, runs a mixed cluster"
     )
     secret_keys = frozenset({"cluster-password"})
+
+    # Steps 1-6: peers join, cluster, scale out, a unit leaves, the leader and an address
+    # change (peers are never unrelated); then the mixed cluster's chapter.
+    lifecycles = (
+        Lifecycle("mysql-innodb-cluster", "charms.innodb_cluster.v0.innodb_cluster", steps=6),
+    )
 
     def play(self, stage: Stage) -> str:
         """Tell the story; return its summary."""

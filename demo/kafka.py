@@ -25,7 +25,7 @@ from charms.kafka.v0.kafka import KafkaAvailable
 from charms.zookeeper.v0.zookeeper import ZookeeperAvailable, ZookeeperUnavailable, ZookeeperUnit
 from demo import story
 from demo.deployment import Application, Endpoint, HookRun, Integration, Unit
-from demo.story import Stage, Story, expect, expect_status
+from demo.story import Lifecycle, Stage, Story, expect, expect_status
 
 # The demo charm's units are mysql-innodb-cluster peers too, whose events are the
 # innodb-cluster story's to check: this story checks the zookeeper and kafka libraries' events.
@@ -64,6 +64,12 @@ class KafkaStory(Story):
         "which forwards it to its client (app client)"
     )
 
+    # zookeeper's relation is removed in step 8, kafka's in step 9.
+    lifecycles = (
+        Lifecycle("zookeeper", "charms.zookeeper.v0.zookeeper", steps=8),
+        Lifecycle("kafka", "charms.kafka.v0.kafka", steps=9),
+    )
+
     def play(self, stage: Stage) -> str:
         """Tell the story; return its summary."""
         zookeeper, kafka, client = self._deploy(stage)
@@ -73,6 +79,7 @@ class KafkaStory(Story):
         self._scale_out_zookeeper(stage, cast)
         self._remove_zookeeper_unit(stage, cast)
         self._scale_out_kafka(stage, cast)
+        self._remove_kafka_unit(stage, cast)
         self._remove_zookeeper_relation(stage, cast)
         self._remove_kafka_relation(stage, cast)
         return self._finish(stage, cast)
@@ -199,6 +206,22 @@ class KafkaStory(Story):
             "client/0 reads both brokers, and the zookeeper list they both sent, once"
         )
 
+    def _remove_kafka_unit(self, stage: Stage, cast: Cast) -> None:
+        stage.step("remove kafka/1")
+        leaving = cast.kafka.units[1]
+        runs = stage.deployment.remove_unit(leaving)
+        # The leaving broker sees each zookeeper depart, then its clients.
+        zookeepers_depart = ["ZookeeperDeparting", "ZookeeperAvailable"]
+        zookeepers_depart *= len(cast.zookeeper.units) - 1
+        ends = ["ZookeeperDeparting", "ZookeeperUnavailable", "ZookeeperDisconnected"]
+        expect_fired(runs, leaving, [*zookeepers_depart, *ends, *KAFKA_SERVER_ENDS])
+        for zookeeper in _units(cast.zookeeper):
+            expect_fired(runs, zookeeper, [])  # kafka/0 is still their client
+        client = _first(cast.client)
+        expect_fired(runs, client, ["KafkaAvailable"])
+        expect_kafka_wire(cast.kafka, cast.kafka_relation, _units(cast.zookeeper))
+        expect_status(client, "active", client_active(cast.kafka, cast.zookeeper))
+
     def _remove_zookeeper_relation(self, stage: Stage, cast: Cast) -> None:
         stage.step("remove the relation zookeeper:zookeeper-server to kafka:zookeeper")
         runs = stage.deployment.remove_integration(cast.zookeeper_relation)
@@ -229,12 +252,15 @@ class KafkaStory(Story):
         for kafka in _units(cast.kafka):
             expect_fired(runs, kafka, KAFKA_SERVER_ENDS)
         client = _first(cast.client)
-        # One broker departs, then the other.
-        expect_fired(runs, client, ["KafkaAvailable", "KafkaUnavailable", "KafkaDisconnected"])
+        # The brokers depart one by one: the client reads fewer until none is left.
+        fewer = ["KafkaAvailable"] * (len(cast.kafka.units) - 1)
+        expect_fired(runs, client, [*fewer, "KafkaUnavailable", "KafkaDisconnected"])
         expect_status(client, "blocked", NOTHING_TO_DO)
 
     def _finish(self, stage: Stage, cast: Cast) -> str:
-        published = sum(expect_forwarded(stage.runs, unit) for unit in _units(cast.kafka))
+        # Every kafka unit that ran, kafka/1 too, which has left.
+        brokers = dict.fromkeys(run.unit for run in stage.runs if run.unit.app is cast.kafka)
+        published = sum(expect_forwarded(stage.runs, unit) for unit in brokers)
         client_events = _compressed(fired_on(stage.runs, _first(cast.client)))
         return (
             f"zookeeper and kafka: OK - {len(stage.runs)} hooks run; kafka published "

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def expect(condition: bool, what: str) -> None:
         raise ExpectationFailedError(what)
 
 
+@dataclasses.dataclass
+class Step:
+    """One numbered step of a story, and the hooks it ran."""
+
+    number: int
+    title: str
+    runs: list[HookRun] = dataclasses.field(default_factory=list)
+
+
 class Stage:
     """Where a story plays: a fresh deployment, the transcript, and a temporary directory.
 
@@ -35,15 +45,20 @@ class Stage:
         self.workdir = workdir
         self.runs: list[HookRun] = []
         """Every hook run so far, in order."""
+        self.steps: list[Step] = []
+        """Every step so far, with its hook runs: what the lifecycle diagrams are drawn from."""
         self.deployment = Deployment(on_hook=self.record)
 
     def step(self, title: str) -> None:
         """Start the next numbered step of the transcript."""
+        self.steps.append(Step(len(self.steps) + 1, title))
         self.transcript.step(title)
 
     def record(self, run: HookRun) -> None:
         """Keep and print a hook run; the deployment calls this after each hook."""
         self.runs.append(run)
+        if self.steps:
+            self.steps[-1].runs.append(run)
         self.transcript.hook(run)
 
 
@@ -89,6 +104,22 @@ def expect_status(unit: Unit, name: str, message: str) -> None:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Lifecycle:
+    """One interface's lifecycle within a story: what its sequence diagram shows.
+
+    Args:
+        interface: the interface's name in charm metadata, such as `etcd`.
+        library: the module whose events the diagram shows, such as `charms.etcd.v0.etcd`.
+        steps: how many of the story's first steps make up the lifecycle; the later ones
+            (a refresh from the reactive charm, say) are a chapter of their own.
+    """
+
+    interface: str
+    library: str
+    steps: int
+
+
 class Story(abc.ABC):
     """One interface's story, told through the demo charm; see `demo.etcd` for one."""
 
@@ -96,6 +127,8 @@ class Story(abc.ABC):
     """The story's heading in the transcript."""
     secret_keys: frozenset[str] = frozenset()
     """Names whose values the transcript masks, beyond anything PEM (masked always)."""
+    lifecycles: tuple[Lifecycle, ...] = ()
+    """The lifecycles the story shows, one per interface it tells, drawn as diagrams."""
 
     @abc.abstractmethod
     def play(self, stage: Stage) -> str:

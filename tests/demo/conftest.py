@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from pathlib import Path
 
 import pytest
 
+from demo.__main__ import STORIES
+from demo.runner import Told, tell_all
 from tests.demo.reading import run_make_demo
 
 
@@ -32,3 +35,18 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 @pytest.fixture(scope="session")
 def demo_output(demo_run: DemoRun) -> str:
     return demo_run.output
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoToldHere:
+    """The demo told in this process, where coverage sees it: its output and its stories."""
+
+    output: str
+    told: list[Told]
+
+
+@pytest.fixture(scope="session")
+def demo_told_here() -> DemoToldHere:
+    out = io.StringIO()
+    told = tell_all(STORIES, out)
+    return DemoToldHere(out.getvalue(), told)

@@ -32,7 +32,7 @@ from demo.etcd import (
 )
 from demo.runner import main
 from demo.transcript import Masker
-from tests.demo.conftest import DemoRun
+from tests.demo.conftest import DemoRun, DemoToldHere
 from tests.demo.reading import (
     events_on,
     hook_blocks,
@@ -270,12 +270,13 @@ def test_every_file_goes_in_a_temporary_directory_that_is_removed(demo_run: Demo
     assert list(demo_run.temporary_directory.iterdir()) == []
 
 
-def test_the_demo_tells_the_same_stories_in_this_process(demo_output: str):
+def test_the_demo_tells_the_same_stories_in_this_process(
+    demo_output: str, demo_told_here: DemoToldHere
+):
     # As `python -m demo` tells them, but here, where coverage sees every story's code run.
-    out = io.StringIO()
-
-    assert main(STORIES, out) == 0
-    assert out.getvalue() == demo_output
+    assert [told.story for told in demo_told_here.told] == list(STORIES)
+    assert all(told.passed for told in demo_told_here.told)
+    assert demo_told_here.output == demo_output
 
 
 def test_a_story_whose_expectation_fails_makes_the_demo_fail_loudly(

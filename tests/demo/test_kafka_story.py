@@ -80,7 +80,7 @@ def test_make_demo_tells_the_etcd_story_then_this_one(demo_output: str):
 
 def test_the_story_ends_with_its_summary(transcript: str):
     assert transcript.rstrip().splitlines()[-1] == (
-        "zookeeper and kafka: OK - 113 hooks run; kafka published 11 zookeeper lists, each "
+        "zookeeper and kafka: OK - 117 hooks run; kafka published 11 zookeeper lists, each "
         "the one the zookeeper library last handed it; client/0 saw KafkaConnected > "
         "KafkaAvailable x7 > KafkaUnavailable > KafkaDisconnected"
     )
@@ -94,6 +94,7 @@ def test_steps_tell_the_story_in_order(transcript: str):
         "zookeeper scales out to 3 units",
         "remove zookeeper/1",
         "kafka scales out to 2 units",
+        "remove kafka/1",
         "remove the relation zookeeper:zookeeper-server to kafka:zookeeper",
         "remove the relation kafka:client to client:kafka",
     ]
@@ -221,16 +222,29 @@ def test_a_new_kafka_unit_forwards_what_it_meets_and_the_client_sees_one_list(
     ]
 
 
-def test_when_zookeeper_leaves_kafka_forwards_an_empty_list(transcript: str):
-    for kafka in ("kafka/0", "kafka/1"):
-        assert published_zookeepers(transcript, 7, kafka) == [legacy_json("10.1.0.12"), "[]"]
-    client = [b for b in hook_blocks(transcript) if b.step == 7 and b.unit == "client/0"]
-    # Both brokers changed before the client's hook ran: Juju coalesces, one event.
-    assert [b.events for b in client] == [["KafkaAvailable"], []]
-    assert "zookeepers  (none)" in client[0].lines
+def test_a_leaving_broker_is_dropped_from_the_clients_list_and_zookeeper_keeps_serving(
+    transcript: str,
+):
+    blocks = [b for b in hook_blocks(transcript) if b.step == 7]
+    client = [b for b in blocks if b.unit == "client/0"]
+    assert [(b.hook, b.events) for b in client] == [
+        ("kafka-relation-departed", ["KafkaAvailable"])
+    ]
+    assert "brokers     unit_name='kafka/0' host='10.2.0.10' port=9092" in client[0].lines
     assert client[0].lines[-1] == (
-        "status  active: kafka at 10.2.0.10:9092,10.2.0.11:9092; no zookeeper"
+        "status  active: kafka at 10.2.0.10:9092; zookeeper at 10.1.0.10:2181,10.1.0.12:2181"
     )
+    for zookeeper in ("zookeeper/0", "zookeeper/2"):
+        assert [b.events for b in blocks if b.unit == zookeeper] == [[]]
+
+
+def test_when_zookeeper_leaves_kafka_forwards_an_empty_list(transcript: str):
+    assert published_zookeepers(transcript, 8, "kafka/0") == [legacy_json("10.1.0.12"), "[]"]
+    client = [b for b in hook_blocks(transcript) if b.step == 8 and b.unit == "client/0"]
+    # Both changes were made before the client's hook ran: Juju coalesces, one event.
+    assert [b.events for b in client] == [["KafkaAvailable"]]
+    assert "zookeepers  (none)" in client[0].lines
+    assert client[0].lines[-1] == "status  active: kafka at 10.2.0.10:9092; no zookeeper"
 
 
 def test_every_side_sees_its_relations_start_and_end(transcript: str):
@@ -253,14 +267,14 @@ def test_every_side_sees_its_relations_start_and_end(transcript: str):
         *kafka_server,  # step 3
         *("ZookeeperJoining", "ZookeeperAvailable") * 2,  # step 4
         *("ZookeeperDeparting", "ZookeeperAvailable"),  # step 5
-        *zookeeper_leaves,  # step 7
-        *kafka_server_ends,  # step 8
+        *zookeeper_leaves,  # step 8
+        *kafka_server_ends,  # step 9
     ]
     assert events_on(transcript, "kafka/1", *LIBRARIES) == [
         "ZookeeperConnected",
         *("ZookeeperJoining", "ZookeeperAvailable") * 2,
         *kafka_server,
-        *zookeeper_leaves,
+        *zookeeper_leaves,  # step 7, as it leaves
         *kafka_server_ends,
     ]
     assert events_on(transcript, "client/0") == [
