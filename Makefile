@@ -7,12 +7,12 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --locked
 # The oldest releases the libraries claim to support (pyproject.toml) are tested in an
 # environment of their own, without charmcraft, whose stack needs a newer pydantic.
-OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint --no-group dist \
+OLDEST := UV_PROJECT_ENVIRONMENT=.venv-oldest $(RUN) --no-group charmcraft --no-group lint --no-group dist --no-group docs \
 	--with-requirements tests/oldest-requirements.txt
 
-.PHONY: test lint unit oldest demo bench fuzz dist release-files schemas lib-record clean
+.PHONY: test lint unit oldest demo docs bench fuzz dist release-files schemas lib-record clean
 
-test: lint unit oldest dist
+test: lint unit oldest dist docs
 
 lint: .venv/.synced
 	$(RUN) ruff check
@@ -37,6 +37,11 @@ oldest: .venv/.synced
 
 demo: .venv/.synced
 	$(RUN) python -m demo
+
+# The documentation site, into docs/_build/html/ (open index.html). Any warning fails it:
+# a broken link or cross-reference, or a docstring Sphinx cannot read.
+docs: .venv/.synced
+	$(RUN) sphinx-build --fail-on-warning --keep-going --nitpicky --quiet -b html docs docs/_build/html
 
 # What each library costs in a hook, against a bare-ops floor; writes .bench/latest.json.
 bench: .venv/.synced
@@ -72,4 +77,5 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 clean:
-	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis dist release
+	rm -rf .venv .venv-oldest $(TOOLS) .coverage .pytest_cache .ruff_cache .bench .hypothesis dist release \
+		docs/_build docs/libraries docs/api docs/interfaces docs/demo.md
