@@ -30,9 +30,12 @@ from pathlib import Path
 from typing import Annotated, Any, get_origin, get_type_hints
 
 import pydantic
+from docutils.nodes import Element
 from pydantic_core import PydanticUndefined
+from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.ext import napoleon
 from sphinx.util.typing import stringify_annotation
@@ -53,6 +56,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("autodoc-process-bases", public_bases)
     app.connect("autodoc-process-signature", model_signature)
     app.connect("config-inited", ignore_validated_type_names)
+    app.connect("missing-reference", type_alias_as_class)
     read_google_sections_but_not_in_attributes(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -310,6 +314,21 @@ def ignore_validated_type_names(app: Sphinx, config: Config) -> None:
             for alias, value in vars(module).items()
             if get_origin(value) is Annotated and not alias.startswith("_")
         )
+
+
+def type_alias_as_class(
+    app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: Element
+) -> Element | None:
+    """Link a type annotation naming a documented alias (`ClusterStage`) to its entry.
+
+    autodoc documents a module-level alias as data, while an annotation refers to it as a
+    class; newer Sphinx releases resolve that by themselves, older ones do not.
+    """
+    if node.get("refdomain") != "py" or node.get("reftype") != "class":
+        return None
+    domain = env.get_domain("py")
+    target = node["reftarget"]
+    return domain.resolve_xref(env, node["refdoc"], app.builder, "data", target, node, contnode)
 
 
 def drop_module_docstring(
