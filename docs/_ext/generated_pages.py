@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import inspect
 import io
 import logging
 import os
@@ -38,6 +39,7 @@ from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 from sphinx.ext import napoleon
+from sphinx.util import logging as sphinx_logging
 from sphinx.util.typing import stringify_annotation
 
 from demo.__main__ import STORIES
@@ -46,6 +48,7 @@ from demo.runner import Told, tell_all
 from demo.story import Lifecycle
 from packages.project import INTERFACES, LibraryProject, library_files, library_project
 
+LOGGER = sphinx_logging.getLogger(__name__)
 FENCE = "````"  # longer than any fence a docstring holds, so it can hold them all
 
 
@@ -57,6 +60,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("autodoc-process-signature", model_signature)
     app.connect("config-inited", ignore_validated_type_names)
     app.connect("missing-reference", type_alias_as_class)
+    app.connect("env-check-consistency", check_every_public_name_is_documented)
     read_google_sections_but_not_in_attributes(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -329,6 +333,31 @@ def type_alias_as_class(
     domain = env.get_domain("py")
     target = node["reftarget"]
     return domain.resolve_xref(env, node["refdoc"], app.builder, "data", target, node, contnode)
+
+
+def check_every_public_name_is_documented(app: Sphinx, env: BuildEnvironment) -> None:
+    """Warn, which fails the build, for a public class or function with no API entry.
+
+    autodoc leaves out a member without a docstring; every public one must have its entry.
+    """
+    documented = {name for name, *_ in env.get_domain("py").get_objects()}
+    for name in undocumented_names(documented):
+        LOGGER.warning("%s is public but has no entry in the API reference", name)
+
+
+def undocumented_names(documented: set[str]) -> list[str]:
+    """The libraries' public classes and functions whose full names are not documented."""
+    missing: list[str] = []
+    for source in library_files():
+        module = importlib.import_module(library_project(source).module)
+        for name, value in vars(module).items():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            public = defined_here and not name.startswith("_")
+            if public and (inspect.isclass(value) or inspect.isfunction(value)):
+                full_name = f"{module.__name__}.{name}"
+                if full_name not in documented:
+                    missing.append(full_name)
+    return missing
 
 
 def drop_module_docstring(

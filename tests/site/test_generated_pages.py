@@ -9,6 +9,7 @@ adaptations that make that possible, each on a small case.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -130,3 +131,14 @@ def test_pages_are_written_only_when_changed_and_stale_ones_removed(tmp_path: Pa
     assert hand_written.read_text(encoding="utf-8") == "mine"
     assert (tmp_path / "api" / "etcd.md").read_text(encoding="utf-8") == "new"
     assert (tmp_path / "demo.md").read_text(encoding="utf-8") == "told"
+
+
+def test_a_public_class_missing_from_the_api_reference_is_named():
+    modules = [library_project(source).module for source in library_files()]
+    everything = {
+        f"{module}.{name}" for module in modules for name in vars(importlib.import_module(module))
+    }
+    assert generated_pages.undocumented_names(everything) == []
+
+    without_one = everything - {"charms.etcd.v0.etcd.EtcdRequires"}
+    assert generated_pages.undocumented_names(without_one) == ["charms.etcd.v0.etcd.EtcdRequires"]
