@@ -51,6 +51,7 @@ from unittest import mock
 import ops
 import yaml
 from ops import testing
+from scenario._runtime import Runtime  # pyright: ignore[reportPrivateImportUsage]
 
 from demo import hook_tools as demo_hook_tools
 
@@ -669,7 +670,7 @@ class Deployment:
         seen = len(unit.context.emitted_events)
         if self._before_hook is not None:
             self._before_hook(unit, hook)
-        with self._leader_settings_of(unit):
+        with self._leader_settings_of(unit), _departing_named(unit, hook):
             state_out = unit.context.run(self._event_for(unit, hook, state_in), state_in)
         new_events = unit.context.emitted_events[seen:]
         if hook.kind == "relation-broken" and hook.integration is not None:
@@ -802,22 +803,9 @@ class Deployment:
         kwargs: dict[str, int] = {}
         if hook.remote is not None:
             kwargs["remote_unit"] = hook.remote.number
-        if hook.departing is not None and self._can_name_departing(unit, hook):
+        if hook.departing is not None and hook.departing is not unit:
             kwargs["departing_unit"] = hook.departing.number
         return getattr(on, hook.kind.replace("-", "_"))(relation, **kwargs)
-
-    def _can_name_departing(self, unit: Unit, hook: Hook) -> bool:
-        """Whether ops.testing can name the hook's departing unit to this unit, as Juju does.
-
-        ops.testing names a departing unit in the remote application. When this unit is the
-        one leaving a relation with another application, it cannot be named, and ops.testing
-        names the remote unit instead, which tells the charm the same thing: no remote unit
-        is left. On a peer relation the remote application is this unit's, so it can be named,
-        except unit 0: ops.testing takes a departing unit numbered 0 for none given.
-        """
-        if hook.departing is not unit:
-            return True
-        return hook.integration is not None and hook.integration.is_peer
 
     def _without_relation(self, state: testing.State, integration: Integration) -> testing.State:
         """The state after relation-broken: Juju forgets the relation once the hook ran."""
@@ -901,6 +889,26 @@ def _relation_in(state: testing.State, relation_id: int) -> testing.RelationBase
 
 def _status_of(state: testing.State) -> tuple[str, str]:
     return state.unit_status.name, state.unit_status.message
+
+
+@contextlib.contextmanager
+def _departing_named(unit: Unit, hook: Hook) -> Iterator[None]:
+    """Name the unit itself as departing when it is the one leaving, as Juju does.
+
+    ops.testing can name a departing unit of the remote application only (and never unit
+    0), so the hook's environment is amended instead: `JUJU_DEPARTING_UNIT` is the unit's
+    own name, and ops hands the charm its own unit as `event.departing_unit`.
+    """
+    if hook.departing is not unit:
+        yield
+        return
+    build = Runtime._get_event_env  # pyright: ignore[reportPrivateUsage]
+
+    def environment(runtime: Runtime, state: Any, event: Any, charm_root: Path) -> dict[str, str]:
+        return {**build(runtime, state, event, charm_root), "JUJU_DEPARTING_UNIT": unit.name}
+
+    with mock.patch.object(Runtime, "_get_event_env", environment):
+        yield
 
 
 def leader_settings_changed_event() -> Any:

@@ -210,11 +210,11 @@ class KafkaStory(Story):
         stage.step("remove kafka/1")
         leaving = cast.kafka.units[1]
         runs = stage.deployment.remove_unit(leaving)
-        # The leaving broker sees each zookeeper depart, then its clients.
-        zookeepers_depart = ["ZookeeperDeparting", "ZookeeperAvailable"]
-        zookeepers_depart *= len(cast.zookeeper.units) - 1
-        ends = ["ZookeeperDeparting", "ZookeeperUnavailable", "ZookeeperDisconnected"]
-        expect_fired(runs, leaving, [*zookeepers_depart, *ends, *KAFKA_SERVER_ENDS])
+        # In its first hook as the departing unit, the leaving broker ends every zookeeper
+        # state at once, each zookeeper named; then its clients go.
+        departing = ["ZookeeperDeparting"] * len(cast.zookeeper.units)
+        ends = ["ZookeeperUnavailable", "ZookeeperDisconnected"]
+        expect_fired(runs, leaving, [*departing, *ends, *KAFKA_SERVER_ENDS])
         for zookeeper in _units(cast.zookeeper):
             expect_fired(runs, zookeeper, [])  # kafka/0 is still their client
         client = _first(cast.client)

@@ -12,7 +12,7 @@ from typing import ClassVar
 import ops
 import pytest
 
-from demo.deployment import Deployment, Hook, Unit
+from demo.deployment import Deployment, Endpoint, Hook, Unit
 
 METADATA = {"name": "peers", "peers": {"cluster": {"interface": "cluster"}}}
 
@@ -125,3 +125,50 @@ def test_an_application_secret_is_seen_by_label_only_by_its_owners():
     deployment.config(deployment.apps["owner"], {})
     deployment.config(deployment.apps["other"], {})
     assert ReadsItsSecret.content == {"owner": {"key": "k"}}
+
+
+class RecordsDeparting(ops.CharmBase):
+    """Records, per unit, each relation-departed hook's departing unit, as ops hands it over."""
+
+    seen: ClassVar[list[tuple[str, str, str]]] = []
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        for relation in self.meta.relations:
+            framework.observe(self.on[relation].relation_departed, self._on_departed)
+
+    def _on_departed(self, event: ops.RelationDepartedEvent):
+        departing = event.departing_unit.name if event.departing_unit else "(none)"
+        type(self).seen.append((self.unit.name, event.relation.name, departing))
+
+
+TWO_ENDPOINTS = {
+    "name": "db",
+    "peers": {"cluster": {"interface": "cluster"}},
+    "provides": {"db": {"interface": "db"}},
+    "requires": {"client": {"interface": "db"}},
+}
+
+
+@pytest.mark.parametrize("leaving", [0, 1])
+def test_a_removed_unit_is_named_departing_to_itself_and_to_the_others(leaving: int):
+    RecordsDeparting.seen = []
+    deployment = Deployment()
+    deployment.deploy("db", RecordsDeparting, units=2, charmcraft_yaml=TWO_ENDPOINTS)
+    deployment.deploy("app", RecordsDeparting, charmcraft_yaml={**TWO_ENDPOINTS, "name": "app"})
+    deployment.integrate(
+        Endpoint(deployment.apps["db"], "db"), Endpoint(deployment.apps["app"], "client"), "db"
+    )
+    RecordsDeparting.seen = []
+
+    deployment.remove_unit(deployment.apps["db"].units[leaving])
+
+    gone, stays = f"db/{leaving}", f"db/{1 - leaving}"
+    assert sorted(RecordsDeparting.seen) == sorted(
+        [
+            (gone, "cluster", gone),  # unit 0 too, which ops.testing cannot name by itself
+            (stays, "cluster", gone),
+            (gone, "db", gone),
+            ("app/0", "client", gone),
+        ]
+    )

@@ -171,8 +171,7 @@ def _scale_example_up(deployed: Deployed, _: Scenario) -> None:
 def _move_leadership(deployed: Deployed, _: Scenario) -> None:
     """Leadership moves to the newest unit, as Juju may move it when a leader is lost.
 
-    So the leader that leaves next is not unit 0, which ops.testing cannot name as the
-    departing unit (it takes 0 for none given): unit 0 would see its peers depart instead.
+    So the leader that leaves next is a unit that did not lead from the start.
     """
     deployed.deployment.set_leader(deployed.units()[-1])
 
