@@ -5,7 +5,8 @@
 Every page is made of text that already exists: the README, the migration guide, each
 library's module docstring (Markdown), its API reference (autodoc, from the code), the
 interface specs, and a run of the demo (its transcript and the lifecycle diagrams).
-`docs/_ext/generated_pages.py` writes the pages that are not files of their own.
+`docs/_ext/generated_pages.py` writes the pages that are not files of their own, and
+`docs/_ext/api_reference.py` makes autodoc read the docstrings as they are written.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinxcontrib.mermaid",
+    "api_reference",
     "generated_pages",
 ]
 
