@@ -670,7 +670,10 @@ class Deployment:
         seen = len(unit.context.emitted_events)
         if self._before_hook is not None:
             self._before_hook(unit, hook)
-        with self._leader_settings_of(unit), _departing_named(unit, hook):
+        # ops.testing cannot name the unit itself as departing: the hook environment does.
+        leaving = hook.departing is unit
+        naming = this_unit_named_departing() if leaving else contextlib.nullcontext()
+        with self._leader_settings_of(unit), naming:
             state_out = unit.context.run(self._event_for(unit, hook, state_in), state_in)
         new_events = unit.context.emitted_events[seen:]
         if hook.kind == "relation-broken" and hook.integration is not None:
@@ -892,20 +895,23 @@ def _status_of(state: testing.State) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def _departing_named(unit: Unit, hook: Hook) -> Iterator[None]:
-    """Name the unit itself as departing when it is the one leaving, as Juju does.
+def this_unit_named_departing() -> Iterator[None]:
+    """Within it, every relation-departed hook names the unit running it as departing.
 
-    ops.testing can name a departing unit of the remote application only (and never unit
-    0), so the hook's environment is amended instead: `JUJU_DEPARTING_UNIT` is the unit's
-    own name, and ops hands the charm its own unit as `event.departing_unit`.
+    Juju sets `JUJU_DEPARTING_UNIT` to the unit's own name in each relation-departed hook it
+    runs while the unit is going (scaled down, or removed), and ops then hands the charm its
+    own unit as `event.departing_unit`. ops.testing (seen in 8.9) can only name a unit of the
+    remote application, and never unit 0, so the hook environment it builds is amended
+    instead. The simulator runs a leaving unit's hooks within it; the unit tests and the
+    fuzz properties use it too.
     """
-    if hook.departing is not unit:
-        yield
-        return
     build = Runtime._get_event_env  # pyright: ignore[reportPrivateUsage]
 
     def environment(runtime: Runtime, state: Any, event: Any, charm_root: Path) -> dict[str, str]:
-        return {**build(runtime, state, event, charm_root), "JUJU_DEPARTING_UNIT": unit.name}
+        env = build(runtime, state, event, charm_root)
+        if event.name.endswith("_relation_departed"):
+            env["JUJU_DEPARTING_UNIT"] = env["JUJU_UNIT_NAME"]
+        return env
 
     with mock.patch.object(Runtime, "_get_event_env", environment):
         yield

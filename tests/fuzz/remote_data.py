@@ -65,6 +65,7 @@ from hypothesis.stateful import (
 )
 from ops import testing
 
+from demo.deployment import this_unit_named_departing
 from tests.fuzz.harness import (
     DEFER_OPTION,
     FUZZ_CONFIG,
@@ -91,7 +92,6 @@ from tests.fuzz.harness import (
 )
 from tests.fuzz.hostile import SECRETS
 from tests.fuzz.profiles import EXPLORE_KNOWN_DEFECTS, READING_MACHINE_EXAMPLES, SHARDS
-from tests.this_unit_leaving import this_unit_named_departing
 
 MAX_UNITS = 5
 _JOINING = st.integers(0, MAX_UNITS)

@@ -39,6 +39,7 @@ from charms.kafka.v0.kafka import (
     NoKafkaBrokerError,
     ZookeeperServer,
 )
+from demo.deployment import this_unit_named_departing
 from tests.fuzz.harness import (
     TALLY,
     EventPair,
@@ -65,7 +66,6 @@ from tests.fuzz.hostile import (
 from tests.fuzz.remote_data import read_one_databag, remote_data_test
 from tests.fuzz.setters import setter_test
 from tests.fuzz.wire import decoded, host_name, port_number
-from tests.this_unit_leaving import this_unit_named_departing
 
 KNOWN_DEFECTS: dict[str, str] = {}
 """Defects of the current LIBPATCH, left to the next one, by name: what goes wrong.

@@ -16,7 +16,7 @@ import ops
 import pytest
 from ops import testing
 
-from tests.this_unit_leaving import this_unit_named_departing
+from demo.deployment import this_unit_named_departing
 
 Seen = tuple[Any, ...]
 """A library event as the tests compare it: its class name, relation id and payload."""
@@ -125,7 +125,7 @@ class Session:
         """relation-departed of a remote unit, in which Juju names this unit as departing.
 
         Juju runs one for each remote unit of each relation when this unit is removed; the
-        remote units stay listed. See `tests.this_unit_leaving` for how.
+        remote units stay listed. See `demo.deployment.this_unit_named_departing` for how.
         """
         event = self.ctx.on.relation_departed(self.relation(relation_id), remote_unit=unit)
         with this_unit_named_departing():

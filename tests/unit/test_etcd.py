@@ -1205,7 +1205,7 @@ def test_provider_tracks_each_relation_separately():
 
 # --- 4b. The leaving unit --------------------------------------------------------------------
 # Juju names this unit as the departing one when it is going; ops.testing cannot, so the
-# session amends the hook's environment (`tests.this_unit_leaving`).
+# session amends the hook's environment (`demo.deployment.this_unit_named_departing`).
 
 
 def test_the_leaving_unit_ends_every_state_in_its_first_departure_and_starts_nothing_after():

@@ -57,7 +57,7 @@ from charms.innodb_cluster.v0.innodb_cluster import (
     cluster_network_for_testing,
     cluster_relation_for_testing,
 )
-from tests.this_unit_leaving import this_unit_named_departing
+from demo.deployment import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -326,7 +326,7 @@ class Session(sessions.Session):
         """relation-departed of peer `number`, in which Juju names this unit as departing.
 
         Juju runs one for each peer when this unit is removed, each peer leaving the list in
-        turn; `tests.this_unit_leaving` makes ops.testing name any unit, unit 0 too.
+        turn; `this_unit_named_departing` makes ops.testing name any unit, unit 0 too.
         """
         self.set_peers({n: data for n, data in self.peers().items() if n != number})
         event = self.ctx.on.relation_departed(self.peer_relation(), remote_unit=number)

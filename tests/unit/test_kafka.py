@@ -2360,7 +2360,7 @@ def test_one_departing_client_does_not_affect_another_relation():
 
 # --- 8b. The leaving unit ----------------------------------------------------------------------
 # Juju names this unit as the departing one when it is going; ops.testing cannot, so the
-# session amends the hook's environment (`tests.this_unit_leaving`).
+# session amends the hook's environment (`demo.deployment.this_unit_named_departing`).
 
 
 def test_the_leaving_requirer_ends_every_state_in_its_first_departure_and_starts_nothing_after():

@@ -45,8 +45,8 @@ from charms.zookeeper.v0.zookeeper import (
     client_relation_for_testing,
     zookeeper_relation_for_testing,
 )
+from demo.deployment import this_unit_named_departing
 from tests.docs import harness as docs_harness
-from tests.this_unit_leaving import this_unit_named_departing
 from tests.unit import session as sessions
 from tests.unit.session import (
     DEFER_CONFIG,
@@ -1383,7 +1383,7 @@ def test_during_relation_broken_the_relation_is_gone_for_every_query():
 
 # --- 7b. The leaving unit --------------------------------------------------------------------
 # Juju names this unit as the departing one when it is going; ops.testing cannot, so the
-# session amends the hook's environment (`tests.this_unit_leaving`).
+# session amends the hook's environment (`demo.deployment.this_unit_named_departing`).
 
 NOTHING: View = (False, False, ZookeeperOffer(), [], [], [], [])
 """What the requirer's queries answer when the view holds no relation."""
