@@ -43,11 +43,14 @@ class Stage:
     def __init__(self, transcript: Transcript, workdir: Path):
         self.transcript = transcript
         self.workdir = workdir
-        self.runs: list[HookRun] = []
-        """Every hook run so far, in order."""
         self.steps: list[Step] = []
         """Every step so far, with its hook runs: what the lifecycle diagrams are drawn from."""
         self.deployment = Deployment(on_hook=self.record)
+
+    @property
+    def runs(self) -> list[HookRun]:
+        """Every hook run so far, in order."""
+        return [run for step in self.steps for run in step.runs]
 
     def step(self, title: str) -> None:
         """Start the next numbered step of the transcript."""
@@ -55,10 +58,11 @@ class Stage:
         self.transcript.step(title)
 
     def record(self, run: HookRun) -> None:
-        """Keep and print a hook run; the deployment calls this after each hook."""
-        self.runs.append(run)
-        if self.steps:
-            self.steps[-1].runs.append(run)
+        """Keep and print a hook run, in the current step; the deployment calls this after each.
+
+        Every hook of a story runs within a numbered step, as the transcript shows it.
+        """
+        self.steps[-1].runs.append(run)
         self.transcript.hook(run)
 
 
